@@ -1,0 +1,64 @@
+// Fixed settings of the local stack: ports, paths and the well-known local keys.
+import { signJwt } from "../packages/shared/src/jwt.ts";
+
+export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const STACK_DIR = Deno.env.get("REELFORGE_STACK_DIR") ?? `${ROOT}/.stack`;
+export const PG_DATA = `${STACK_DIR}/pgdata`;
+export const ENV_FILE = `${STACK_DIR}/env`;
+export const STORAGE_DIR = `${STACK_DIR}/storage`;
+
+export const API_PORT = 54321;
+export const DB_PORT = 54322;
+export const SIM_PORTS = { gemini: 54340, novita: 54341, kie: 54342 } as const;
+
+export const API_URL = `http://127.0.0.1:${API_PORT}`;
+export const DB_URL = `postgresql://postgres:postgres@127.0.0.1:${DB_PORT}/postgres`;
+// The same secret and claims as `supabase start`, so its demo keys come out identical.
+export const JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
+const DEMO_EXP = 1983812996;
+
+export async function localKeys() {
+  return {
+    ANON_KEY: await signJwt({ iss: "supabase-demo", role: "anon", exp: DEMO_EXP }, JWT_SECRET),
+    SERVICE_ROLE_KEY: await signJwt(
+      { iss: "supabase-demo", role: "service_role", exp: DEMO_EXP },
+      JWT_SECRET,
+    ),
+  };
+}
+
+/** The variables `supabase status -o env` prints, plus where the simulators listen. */
+export async function stackEnv(): Promise<Record<string, string>> {
+  return {
+    API_URL,
+    DB_URL,
+    ...(await localKeys()),
+    JWT_SECRET,
+    GEMINI_SIM_URL: `http://127.0.0.1:${SIM_PORTS.gemini}`,
+    NOVITA_SIM_URL: `http://127.0.0.1:${SIM_PORTS.novita}`,
+    KIE_SIM_URL: `http://127.0.0.1:${SIM_PORTS.kie}`,
+  };
+}
+
+/** Environment the edge functions get: Supabase's own variables, and provider settings
+ * that point at the simulators unless real keys are set. */
+export async function functionsEnv(): Promise<Record<string, string>> {
+  const e = await stackEnv();
+  const real = (name: string) => Deno.env.get(name);
+  return {
+    SUPABASE_URL: e.API_URL,
+    SUPABASE_ANON_KEY: e.ANON_KEY,
+    SUPABASE_SERVICE_ROLE_KEY: e.SERVICE_ROLE_KEY,
+    SUPABASE_DB_URL: e.DB_URL,
+    GEMINI_API_KEY: real("GEMINI_API_KEY") ?? "sim-gemini-key",
+    GEMINI_BASE_URL: real("GEMINI_API_KEY")
+      ? "https://generativelanguage.googleapis.com"
+      : e.GEMINI_SIM_URL,
+    NOVITA_API_KEY: real("NOVITA_API_KEY") ?? "sk_sim_novita_key",
+    NOVITA_BASE_URL: real("NOVITA_API_KEY") ? "https://api.novita.ai" : e.NOVITA_SIM_URL,
+    KIE_API_KEY: real("KIE_API_KEY") ?? "sim-kie-key",
+    KIE_BASE_URL: real("KIE_API_KEY") ? "https://api.kie.ai" : e.KIE_SIM_URL,
+    KIE_WEBHOOK_HMAC_KEY: real("KIE_WEBHOOK_HMAC_KEY") ?? "sim-kie-hmac-key",
+    PUBLIC_FUNCTIONS_URL: real("PUBLIC_FUNCTIONS_URL") ?? `${e.API_URL}/functions/v1`,
+  };
+}

@@ -1,0 +1,118 @@
+-- Credits (MC): accounts, an append-only ledger, and the one pricing function that both
+-- quote and reserve use.
+
+create table public.credit_accounts (
+  user_id uuid primary key references auth.users (id) on delete cascade,
+  balance bigint not null default 0 check (balance >= 0),
+  updated_at timestamptz not null default now()
+);
+
+create type public.ledger_kind as enum ('grant', 'reserve', 'capture', 'release');
+
+create table public.credit_ledger (
+  id bigint generated always as identity primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  generation_id uuid references public.generations (id) on delete cascade,
+  billing_round integer,
+  kind public.ledger_kind not null,
+  amount bigint not null check (amount >= 0),
+  created_at timestamptz not null default now(),
+  -- Each reserve, capture and release happens at most once per generation and round.
+  unique (generation_id, billing_round, kind)
+);
+create index credit_ledger_user_idx on public.credit_ledger (user_id, id);
+
+create table public.price_list (
+  pipeline public.pipeline_kind not null,
+  sku text not null,
+  credits integer not null check (credits >= 0),
+  label text not null,
+  primary key (pipeline, sku)
+);
+
+insert into public.price_list (pipeline, sku, credits, label) values
+  ('cinematic', 'script', 5, 'script'),
+  ('cinematic', 'base_image', 20, 'base image'),
+  ('cinematic', 'face_merge', 15, 'face merge'),
+  ('cinematic', 'video_5s', 160, '5 s video'),
+  ('cinematic', 'video_10s', 320, '10 s video'),
+  ('model_direct', 'wan/2.5:720p:5s', 300, 'Wan 2.5 720p 5 s'),
+  ('model_direct', 'wan/2.5:720p:10s', 600, 'Wan 2.5 720p 10 s'),
+  ('model_direct', 'wan/2.5:1080p:5s', 500, 'Wan 2.5 1080p 5 s'),
+  ('model_direct', 'wan/2.5:1080p:10s', 1000, 'Wan 2.5 1080p 10 s'),
+  ('model_direct', 'kling/video-v2.5:5s', 210, 'Kling 2.5 5 s'),
+  ('model_direct', 'kling/video-v2.5:10s', 420, 'Kling 2.5 10 s'),
+  ('model_direct', 'kling-3.0/video:std', 1050, 'Kling 3.0 std'),
+  ('model_direct', 'kling-3.0/video:pro', 2100, 'Kling 3.0 pro'),
+  ('model_direct', 'sora-2:10s', 30, 'Sora-2 10 s'),
+  ('model_direct', 'sora-2:15s', 40, 'Sora-2 15 s'),
+  ('model_direct', 'sora-2-pro:standard:10s', 180, 'Sora-2 Pro standard 10 s'),
+  ('model_direct', 'sora-2-pro:standard:15s', 270, 'Sora-2 Pro standard 15 s'),
+  ('model_direct', 'sora-2-pro:high:10s', 530, 'Sora-2 Pro high 10 s'),
+  ('model_direct', 'sora-2-pro:high:15s', 800, 'Sora-2 Pro high 15 s');
+
+-- The price lines of a request; inputs are the generation's validated inputs.
+create function public.price_items(p_pipeline public.pipeline_kind, p_inputs jsonb)
+returns text[] language sql immutable set search_path = '' as $$
+  select case p_pipeline
+    when 'cinematic' then array_remove(array[
+      'script', 'base_image',
+      case when nullif(p_inputs ->> 'selfie_path', '') is not null then 'face_merge' end,
+      'video_' || (p_inputs ->> 'duration') || 's'], null)
+    when 'model_direct' then array[case p_inputs ->> 'model_id'
+      when 'wan/2.5' then concat_ws(':', 'wan/2.5', p_inputs ->> 'resolution',
+                                    (p_inputs ->> 'duration_seconds') || 's')
+      when 'kling/video-v2.5' then 'kling/video-v2.5:' || (p_inputs ->> 'duration_seconds') || 's'
+      when 'kling-3.0/video' then 'kling-3.0/video:' || (p_inputs ->> 'mode')
+      when 'sora-2' then 'sora-2:' || (p_inputs ->> 'duration_seconds') || 's'
+      when 'sora-2-pro' then concat_ws(':', 'sora-2-pro', p_inputs ->> 'quality',
+                                       (p_inputs ->> 'duration_seconds') || 's')
+    end]
+    else array[]::text[]
+  end
+$$;
+
+-- The one pricing function: quote shows it, create reserves it.
+create function public.price_quote(p_pipeline public.pipeline_kind, p_inputs jsonb,
+  out credits integer, out explain text)
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  items text[] := public.price_items(p_pipeline, p_inputs);
+  priced integer;
+begin
+  select coalesce(sum(p.credits), 0)::integer, count(*)::integer,
+         string_agg(format('%s %s MC', p.label, p.credits), ' + ' order by i.ord)
+    into credits, priced, explain
+    from unnest(items) with ordinality as i(sku, ord)
+    join public.price_list p on p.pipeline = p_pipeline and p.sku = i.sku;
+  if priced = 0 or priced <> cardinality(items) then
+    raise exception using errcode = 'RF400',
+      message = format('No price exists for this %s request', p_pipeline);
+  end if;
+  explain := format('%s = %s MC', explain, credits);
+end $$;
+
+create function public.grant_credits(p_user_id uuid, p_credits integer) returns bigint
+language plpgsql security definer set search_path = '' as $$
+declare
+  new_balance bigint;
+begin
+  if p_credits <= 0 then
+    raise exception using errcode = 'RF400', message = 'A grant must be a positive number of credits';
+  end if;
+  insert into public.credit_accounts as a (user_id, balance) values (p_user_id, p_credits)
+  on conflict (user_id) do update set balance = a.balance + excluded.balance, updated_at = now()
+  returning balance into new_balance;
+  insert into public.credit_ledger (user_id, kind, amount) values (p_user_id, 'grant', p_credits);
+  return new_balance;
+end $$;
+
+create function public.open_credit_account() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.credit_accounts (user_id) values (new.id) on conflict do nothing;
+  return null;
+end $$;
+
+create trigger open_credit_account after insert on auth.users
+  for each row execute function public.open_credit_account();

@@ -1,0 +1,44 @@
+-- Row level security on every table: owners read their own rows; nobody writes tables
+-- directly (writes go through the security-definer functions above).
+
+alter table public.generations enable row level security;
+alter table public.generation_events enable row level security;
+alter table public.credit_accounts enable row level security;
+alter table public.credit_ledger enable row level security;
+alter table public.price_list enable row level security;
+alter table public.pipeline_steps enable row level security;
+alter table public.step_transitions enable row level security;
+
+revoke all on all tables in schema public from anon, authenticated;
+grant select on public.generations, public.generation_events, public.credit_accounts,
+  public.credit_ledger to authenticated;
+grant select on public.price_list, public.pipeline_steps, public.step_transitions
+  to anon, authenticated;
+
+create policy "owners read their generations" on public.generations
+  for select to authenticated using (user_id = (select auth.uid()));
+create policy "everyone reads public completed generations" on public.generations
+  for select to anon, authenticated using (visibility = 'public' and status = 'completed');
+create policy "owners read their events" on public.generation_events
+  for select to authenticated using (user_id = (select auth.uid()));
+create policy "owners read their account" on public.credit_accounts
+  for select to authenticated using (user_id = (select auth.uid()));
+create policy "owners read their ledger" on public.credit_ledger
+  for select to authenticated using (user_id = (select auth.uid()));
+create policy "catalog is public" on public.price_list for select using (true);
+create policy "steps are public" on public.pipeline_steps for select using (true);
+create policy "transitions are public" on public.step_transitions for select using (true);
+
+-- Realtime: a user may join only their own private topic.
+create policy "users receive their own generation updates" on realtime.messages
+  for select to authenticated
+  using (realtime.topic() = 'generations:' || (select auth.uid())::text);
+
+-- Functions: Postgres lets PUBLIC execute every new function; take that back and grant
+-- each one to whom it is for.
+revoke execute on all functions in schema public from public, anon, authenticated;
+alter default privileges in schema public revoke execute on functions from public, anon, authenticated;
+grant execute on function public.create_generation(public.pipeline_kind, jsonb, text, text),
+  public.cancel_generation(uuid), public.retry_generation(uuid),
+  public.quote_generation(public.pipeline_kind, jsonb) to authenticated;
+grant execute on all functions in schema public to service_role;
