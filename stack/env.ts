@@ -50,6 +50,7 @@ export async function functionsEnv(): Promise<Record<string, string>> {
     SUPABASE_ANON_KEY: e.ANON_KEY,
     SUPABASE_SERVICE_ROLE_KEY: e.SERVICE_ROLE_KEY,
     SUPABASE_DB_URL: e.DB_URL,
+    JWT_SECRET: e.JWT_SECRET,
     GEMINI_API_KEY: real("GEMINI_API_KEY") ?? "sim-gemini-key",
     GEMINI_BASE_URL: real("GEMINI_API_KEY")
       ? "https://generativelanguage.googleapis.com"

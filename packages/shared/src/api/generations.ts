@@ -1,0 +1,105 @@
+// The client-facing API: create, get, list, cancel, retry. Every SQL call runs as the
+// signed-in user, so the database's owner checks and RLS decide what they may see.
+import { z } from "zod";
+import { asUser } from "../db.ts";
+import { AppError } from "../errors.ts";
+import { functionApp, parseBody, parseId, requireUser } from "../http.ts";
+import { signedUrl } from "../storage.ts";
+
+type Row = {
+  id: string; pipeline: string; status: string; step: string; progress: number; inputs: Record<string, unknown>;
+  outputs: Record<string, any>; error_code: string | null; error_message: string | null;
+  credits_reserved: number; credits_charged: number; visibility: string;
+  created_at: Date; updated_at: Date; completed_at: Date | null;
+};
+
+export const cinematicRequest = z.strictObject({
+  idea: z.string().trim().min(3, "must be at least 3 characters").max(1000),
+  duration: z.union([z.literal(5), z.literal(10)]).default(5),
+  aspect_ratio: z.enum(["9:16", "16:9", "1:1"]).default("9:16"),
+  selfie_path: z.string().min(1).max(512).regex(/^[0-9a-f-]{36}\/[\w./-]+$/, "must be <your user id>/<file> in the selfies bucket")
+    .refine((p) => !p.includes(".."), "must not contain ..").optional(),
+  visibility: z.enum(["public", "private"]).default("private"),
+});
+
+const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+
+async function urlOf(path: unknown) {
+  return typeof path === "string" ? await signedUrl("outputs", path) : null;
+}
+
+/** What a client sees of a generation: signed URLs, never provider URLs or tokens. */
+export async function generationView(row: Row) {
+  const { script } = row.outputs;
+  return {
+    id: row.id,
+    pipeline: row.pipeline,
+    status: row.status,
+    step: row.step,
+    progress: row.progress,
+    inputs: row.inputs,
+    script: script ?? null,
+    video_url: row.status === "completed" ? await urlOf(row.outputs.video_path) : null,
+    base_image_url: await urlOf(row.outputs.base_image_path),
+    merged_image_url: await urlOf(row.outputs.merged_image_path),
+    error: row.error_code ? { code: row.error_code, message: row.error_message } : null,
+    credits: { reserved: row.credits_reserved, charged: row.credits_charged },
+    visibility: row.visibility,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    completed_at: row.completed_at,
+  };
+}
+
+const COLUMNS = "id, pipeline, status, step, progress, inputs, outputs, error_code, error_message, credits_reserved, credits_charged, visibility, created_at, updated_at, completed_at";
+
+export function generationsApp() {
+  const app = functionApp("generations");
+  app.use("*", requireUser);
+
+  app.post("/", async (c) => {
+    const body = await parseBody(c, cinematicRequest);
+    const claims = c.get("claims");
+    if (body.selfie_path && !body.selfie_path.startsWith(`${claims.sub}/`)) {
+      throw new AppError("FORBIDDEN", "selfie_path must be in your own folder of the selfies bucket");
+    }
+    const { visibility, ...inputs } = body;
+    const key = c.req.header("idempotency-key") ?? null;
+    if (key !== null && (key.length < 8 || key.length > 128)) {
+      throw new AppError("INVALID_REQUEST", "Idempotency-Key must be 8 to 128 characters");
+    }
+    const [row] = await asUser(claims, (sql) => sql<Row[]>`
+      select ${sql.unsafe(COLUMNS)} from public.create_generation('cinematic', ${sql.json(inputs)}, ${key}, ${visibility})`);
+    return c.json({ generation: await generationView(row) }, 201);
+  });
+
+  app.get("/", async (c) => {
+    const q = listQuery.safeParse(c.req.query());
+    if (!q.success) throw new AppError("INVALID_REQUEST", "limit must be a whole number from 1 to 100");
+    const rows = await asUser(c.get("claims"), (sql) => sql<Row[]>`
+      select ${sql.unsafe(COLUMNS)} from public.generations
+      where user_id = ${c.get("claims").sub!} order by created_at desc limit ${q.data.limit}`);
+    return c.json({ generations: await Promise.all(rows.map(generationView)) });
+  });
+
+  app.get("/:id", async (c) => {
+    const id = parseId(c.req.param("id"));
+    const [row] = await asUser(c.get("claims"), (sql) => sql<Row[]>`
+      select ${sql.unsafe(COLUMNS)} from public.generations where id = ${id} and user_id = ${c.get("claims").sub!}`);
+    if (!row) throw new AppError("NOT_FOUND", "Generation not found");
+    const events = await asUser(c.get("claims"), (sql) => sql`
+      select status, step, progress, message, created_at from public.generation_events
+      where generation_id = ${id} order by id`);
+    return c.json({ generation: await generationView(row), events });
+  });
+
+  for (const action of ["cancel", "retry"] as const) {
+    app.post(`/:id/${action}`, async (c) => {
+      const id = parseId(c.req.param("id"));
+      const [row] = await asUser(c.get("claims"), (sql) => sql<Row[]>`
+        select ${sql.unsafe(COLUMNS)} from ${sql(`${action}_generation`)}(${id})`);
+      return c.json({ generation: await generationView(row) });
+    });
+  }
+  return app;
+}

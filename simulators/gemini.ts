@@ -1,0 +1,82 @@
+// Google Gemini generateContent simulator (shared/providers/gemini.md).
+import { count, injectedFault, knobs, sleep } from "./common.ts";
+
+export const GEMINI_KEY = "sim-gemini-key";
+
+function googleError(code: number, status: string, message: string, details: unknown[] = []) {
+  return Response.json({ error: { code, message, status, details } }, { status: code });
+}
+
+const ALLOWED_TOP = new Set(["contents", "systemInstruction", "system_instruction", "generationConfig", "generation_config", "safetySettings", "safety_settings", "tools", "toolConfig"]);
+
+function promptText(body: Record<string, any>): string {
+  return (body.contents ?? []).flatMap((c: any) => c?.parts ?? []).map((p: any) => p?.text ?? "").join("\n");
+}
+
+function scriptFor(prompt: string) {
+  const idea = (prompt.match(/Idea: (.*)/)?.[1] ?? prompt).trim().slice(0, 300);
+  return {
+    concept: `A vertical cinematic short about ${idea}.`,
+    visual_script: `Open on a wide establishing shot; slow push-in on the subject of "${idea}"; golden-hour light; end on a close-up.`,
+    t2i_prompt: `cinematic portrait, ${idea}, golden hour, shallow depth of field, 35mm film look, 8k`,
+    motion_prompt: `slow dolly-in toward the subject, gentle parallax, hair and fabric moving in the wind`,
+  };
+}
+
+export async function handleGemini(req: Request, url: URL): Promise<Response> {
+  const m = url.pathname.match(/^\/v1beta\/models\/([^/:]+):generateContent$/);
+  if (!m || req.method !== "POST") return googleError(404, "NOT_FOUND", `Method not found: ${url.pathname}`);
+  const key = req.headers.get("x-goog-api-key") ?? url.searchParams.get("key");
+  if (key !== GEMINI_KEY) {
+    return googleError(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [
+      { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com" },
+    ]);
+  }
+  let body: Record<string, any>;
+  try {
+    body = await req.json();
+  } catch {
+    return googleError(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
+  }
+  const unknown = Object.keys(body ?? {}).find((k) => !ALLOWED_TOP.has(k));
+  if (unknown) return googleError(400, "INVALID_ARGUMENT", `Invalid JSON payload received. Unknown name "${unknown}": Cannot find field.`);
+  if (!Array.isArray(body.contents) || body.contents.length === 0) {
+    return googleError(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified");
+  }
+  const gen = body.generationConfig ?? body.generation_config ?? {};
+  if (gen.responseSchema && gen.responseJsonSchema) {
+    return googleError(400, "INVALID_ARGUMENT", "responseSchema and responseJsonSchema cannot both be set.");
+  }
+  if ((gen.responseSchema || gen.responseJsonSchema) && gen.responseMimeType !== "application/json") {
+    return googleError(400, "INVALID_ARGUMENT", "responseMimeType must be application/json with a response schema.");
+  }
+  count("gemini_requests");
+  const fault = injectedFault();
+  if (fault === 429) {
+    return googleError(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota. Please retry in 2s.", [
+      { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [{ quotaId: "GenerateRequestsPerMinutePerProjectPerModel-FreeTier" }] },
+      { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "2s" },
+    ]);
+  }
+  if (fault === 500) return googleError(503, "UNAVAILABLE", "The model is overloaded. Please try again later.");
+  await sleep(knobs.latency_ms.gemini ?? 0);
+
+  const prompt = promptText(body);
+  const usage = { promptTokenCount: 40, candidatesTokenCount: 120, totalTokenCount: 160 };
+  if (knobs.block_prompt || prompt.includes("[[blocked]]")) {
+    return Response.json({ promptFeedback: { blockReason: "SAFETY", safetyRatings: [] }, usageMetadata: usage, modelVersion: m[1] });
+  }
+  const json = JSON.stringify(scriptFor(prompt));
+  const truncated = knobs.max_tokens || prompt.includes("[[max_tokens]]");
+  return Response.json({
+    candidates: [{
+      content: { parts: [{ text: truncated ? json.slice(0, json.length / 2) : json }], role: "model" },
+      finishReason: truncated ? "MAX_TOKENS" : "STOP",
+      index: 0,
+      safetyRatings: [],
+    }],
+    usageMetadata: usage,
+    modelVersion: m[1],
+    responseId: crypto.randomUUID(),
+  });
+}

@@ -1,0 +1,93 @@
+// Local stand-in for the Supabase API gateway on one port: every function under
+// /functions/v1/<name> (JWT checked per config.toml, like the edge gateway), plus small
+// stand-ins for the Auth and Storage endpoints that supabase-js and the functions use.
+import { parse as parseToml } from "smol-toml";
+import { verifyJwt } from "../packages/shared/src/jwt.ts";
+import { API_PORT, functionsEnv, JWT_SECRET, ROOT } from "./env.ts";
+import { handleAuth } from "./auth.ts";
+import { handleStorage } from "./storage.ts";
+
+type Handler = (req: Request) => Response | Promise<Response>;
+
+for (const [k, v] of Object.entries(await functionsEnv())) Deno.env.set(k, v);
+
+// Stand-in for the edge runtime's background tasks: work after the response is sent.
+const background = new Set<Promise<unknown>>();
+(globalThis as Record<string, unknown>).EdgeRuntime = {
+  waitUntil(p: Promise<unknown>) {
+    const tracked = p.catch((err) => console.error("background task failed:", err))
+      .finally(() => background.delete(tracked));
+    background.add(tracked);
+  },
+};
+
+async function loadFunctions(): Promise<Map<string, Handler>> {
+  const handlers = new Map<string, Handler>();
+  const realServe = Deno.serve;
+  for await (const entry of Deno.readDir(`${ROOT}/supabase/functions`)) {
+    if (!entry.isDirectory || entry.name.startsWith("_")) continue;
+    let registered: Handler | undefined;
+    // Each index.ts calls Deno.serve(app.fetch); the edge runtime gives each function its own
+    // worker, here they share one process and we capture the handler instead of listening.
+    (Deno as { serve: unknown }).serve = (arg: unknown, maybe?: unknown) => {
+      registered = (typeof arg === "function" ? arg : maybe ?? (arg as { handler: Handler }).handler) as Handler;
+      return { finished: Promise.resolve(), shutdown: async () => {}, ref() {}, unref() {} };
+    };
+    await import(`${ROOT}/supabase/functions/${entry.name}/index.ts`);
+    if (registered) handlers.set(entry.name, registered);
+  }
+  (Deno as { serve: unknown }).serve = realServe;
+  return handlers;
+}
+
+async function verifyJwtSettings(): Promise<Map<string, boolean>> {
+  const config = parseToml(await Deno.readTextFile(`${ROOT}/supabase/config.toml`)) as {
+    functions?: Record<string, { verify_jwt?: boolean }>;
+  };
+  return new Map(Object.entries(config.functions ?? {}).map(([name, c]) => [name, c.verify_jwt ?? true]));
+}
+
+const handlers = await loadFunctions();
+const verifySettings = await verifyJwtSettings();
+
+function gatewayError(status: number, message: string) {
+  return Response.json({ code: status, message }, { status });
+}
+
+const CORS = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Headers": "authorization, x-client-info, apikey, content-type, idempotency-key",
+  "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+};
+
+async function serveFunction(req: Request, url: URL): Promise<Response> {
+  const rest = url.pathname.slice("/functions/v1/".length);
+  const name = rest.split("/")[0];
+  const handler = handlers.get(name);
+  if (!handler) return gatewayError(404, "Requested function was not found");
+  if (verifySettings.get(name) ?? true) {
+    const auth = req.headers.get("authorization");
+    if (!auth?.startsWith("Bearer ")) return gatewayError(401, "Missing authorization header");
+    if (!(await verifyJwt(auth.slice(7), JWT_SECRET))) return gatewayError(401, "Invalid JWT");
+  }
+  // Functions see /<name>/..., as on the hosted edge runtime.
+  const inner = new Request(new URL(`/${rest}${url.search}`, url.origin), req);
+  try {
+    return await handler(inner);
+  } catch (err) {
+    console.error(`function ${name} threw:`, err);
+    return gatewayError(500, "Function crashed");
+  }
+}
+
+Deno.serve({ port: API_PORT, hostname: "127.0.0.1", onListen() {} }, async (req) => {
+  const url = new URL(req.url);
+  if (req.method === "OPTIONS") return new Response(null, { headers: CORS });
+  if (url.pathname === "/_stack/health") {
+    return Response.json({ functions: [...handlers.keys()], background: background.size });
+  }
+  if (url.pathname.startsWith("/functions/v1/")) return await serveFunction(req, url);
+  if (url.pathname.startsWith("/auth/v1/")) return await handleAuth(req, url);
+  if (url.pathname.startsWith("/storage/v1/")) return await handleStorage(req, url);
+  return gatewayError(404, "Not found");
+});

@@ -1,0 +1,3 @@
+import { generationsApp } from "../../../packages/shared/src/api/generations.ts";
+
+Deno.serve(generationsApp().fetch);
