@@ -1,0 +1,128 @@
+// The main job: npm run demo -- --idea "..." [--selfie photo.jpg] [--duration 5|10]
+// Starts the local stack if needed, signs in the demo user, runs one cinematic generation
+// through the public API with supabase-js, shows progress per step, and writes the MP4 and
+// the script under ./out/<generation id>/.
+import { createClient } from "@supabase/supabase-js";
+import { parseArgs } from "node:util";
+import { ROOT, stackEnv } from "../stack/env.ts";
+
+const STEPS = ["script", "base_image", "face_merge", "video", "store_output"] as const;
+const LABELS: Record<string, string> = {
+  script: "script (Gemini)",
+  base_image: "base image (Seedream 3.0)",
+  face_merge: "face merge (merge-face)",
+  video: "video (Kling v2.1 master)",
+  store_output: "store video",
+};
+
+type Generation = {
+  id: string;
+  status: string;
+  step: string;
+  progress: number;
+  script: unknown;
+  video_url: string | null;
+  error: { code: string; message: string } | null;
+  credits: { reserved: number; charged: number };
+};
+type Event = { status: string; step: string; progress: number; created_at: string };
+
+function fail(code: string, message: string): never {
+  console.error(`\nerror ${code}: ${message}`);
+  Deno.exit(1);
+}
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    idea: { type: "string" },
+    selfie: { type: "string" },
+    duration: { type: "string", default: "5" },
+    aspect: { type: "string", default: "9:16" },
+  },
+});
+if (!args.idea) fail("INVALID_REQUEST", 'usage: npm run demo -- --idea "..." [--selfie photo.jpg] [--duration 5|10]');
+
+const start = new Deno.Command(Deno.execPath(), { args: ["run", "-A", "--quiet", `${ROOT}/stack/cli.ts`, "start"], stdout: "null", stderr: "piped" });
+const started = await start.output();
+if (!started.success) fail("SERVICE_UNAVAILABLE", `the local stack did not start:\n${new TextDecoder().decode(started.stderr)}`);
+const env = await stackEnv();
+
+const supabase = createClient(env.API_URL, env.ANON_KEY, { auth: { persistSession: false } });
+const { data: session, error: signInError } = await supabase.auth.signInWithPassword({
+  email: Deno.env.get("DEMO_EMAIL") ?? "demo@reelforge.local",
+  password: Deno.env.get("DEMO_PASSWORD") ?? "demo-password",
+});
+if (signInError || !session.user) fail("UNAUTHORIZED", signInError?.message ?? "sign-in failed");
+const userId = session.user.id;
+
+async function invoke<T>(name: string, options: { method?: "GET" | "POST"; body?: unknown } = {}): Promise<T> {
+  const { data, error } = await supabase.functions.invoke(name, options as Record<string, unknown>);
+  if (error) {
+    const body = await (error as { context?: Response }).context?.json?.().catch(() => null);
+    fail(body?.error?.code ?? "INTERNAL_ERROR", body?.error?.message ?? error.message);
+  }
+  return data as T;
+}
+
+let selfiePath: string | undefined;
+if (args.selfie) {
+  const bytes = await Deno.readFile(args.selfie).catch(() => fail("INVALID_REQUEST", `cannot read ${args.selfie}`));
+  const ext = args.selfie.toLowerCase().endsWith(".png") ? "png" : "jpg";
+  selfiePath = `${userId}/${crypto.randomUUID()}.${ext}`;
+  const { error } = await supabase.storage.from("selfies").upload(selfiePath, bytes, { contentType: `image/${ext === "png" ? "png" : "jpeg"}` });
+  if (error) fail("SERVICE_UNAVAILABLE", `selfie upload failed: ${error.message}`);
+}
+
+const t0 = Date.now();
+const { generation: created } = await invoke<{ generation: Generation }>("generations", {
+  body: { idea: args.idea, duration: Number(args.duration), aspect_ratio: args.aspect, ...(selfiePath ? { selfie_path: selfiePath } : {}) },
+});
+console.log(`generation ${created.id}: ${created.credits.reserved} MC reserved`);
+
+const steps = STEPS.filter((s) => s !== "face_merge" || selfiePath);
+const bar = (p: number) => "#".repeat(Math.round(p / 5)).padEnd(20, ".");
+const tty = Deno.stdout.isTerminal();
+let printed = 0;
+
+/** From the step's first event to the first event of a later step. */
+function stepSeconds(events: Event[], step: string) {
+  const first = events.findIndex((e) => e.step === step);
+  if (first < 0) return 0;
+  const end = events.slice(first).find((e) => e.step !== step) ?? events.at(-1)!;
+  return (Date.parse(end.created_at) - Date.parse(events[first].created_at)) / 1000;
+}
+
+function render(g: Generation, events: Event[]) {
+  const lines = steps.map((s) => {
+    const done = g.status === "completed" || steps.indexOf(g.step as typeof steps[number]) > steps.indexOf(s);
+    const active = g.step === s && !done;
+    const p = done ? 100 : active ? (s === "video" && g.status === "waiting" ? Math.max(5, (g.progress - 55) * 2.5) : 30) : 0;
+    const took = done ? ` ${stepSeconds(events, s).toFixed(1)} s` : "";
+    return `  ${LABELS[s].padEnd(26)} [${bar(p)}] ${done ? "done" + took : active ? g.status : ""}`;
+  });
+  if (tty && printed) console.log(`\x1b[${printed}A\x1b[J` + lines.join("\n"));
+  else if (tty || g.status === "completed" || g.status === "failed") console.log(lines.join("\n"));
+  printed = lines.length;
+}
+
+let g = created;
+let events: Event[] = [];
+let lastLine = "";
+while (!["completed", "failed", "canceled"].includes(g.status)) {
+  await new Promise((r) => setTimeout(r, 400));
+  ({ generation: g, events } = await invoke<{ generation: Generation; events: Event[] }>(`generations/${created.id}`, { method: "GET" }));
+  if (tty) render(g, events);
+  else if (`${g.status} ${g.step}` !== lastLine) console.log(`  ${(lastLine = `${g.status} ${g.step}`)} ${g.progress}%`);
+}
+render(g, events);
+if (g.status !== "completed") fail(g.error?.code ?? "TASK_FAILED", g.error?.message ?? `generation ${g.status}`);
+
+const outDir = `${Deno.cwd()}/out/${g.id}`;
+await Deno.mkdir(outDir, { recursive: true });
+const video = await fetch(g.video_url!);
+if (!video.ok) fail("SERVICE_UNAVAILABLE", `could not download the video (HTTP ${video.status})`);
+await Deno.writeFile(`${outDir}/video.mp4`, new Uint8Array(await video.arrayBuffer()));
+await Deno.writeTextFile(`${outDir}/script.json`, JSON.stringify(g.script, null, 2) + "\n");
+console.log(`\ncompleted in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${g.credits.charged} MC charged`);
+console.log(`  ${outDir}/video.mp4\n  ${outDir}/script.json`);
