@@ -24,6 +24,8 @@ grant anon, authenticated, service_role to postgres;
 create schema if not exists extensions;
 grant usage on schema extensions to anon, authenticated, service_role;
 create extension if not exists pgcrypto with schema extensions;
+-- As on Supabase, extension functions resolve without a schema prefix.
+alter database postgres set search_path = "$user", public, extensions;
 grant usage on schema public to anon, authenticated, service_role;
 
 -- auth: the tables and helpers GoTrue and PostgREST give ---------------------------------

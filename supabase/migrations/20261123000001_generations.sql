@@ -59,7 +59,8 @@ create table public.generations (
   lease_token uuid,
   lease_until timestamptz,
   next_attempt_at timestamptz not null default now(),
-  dispatched_at timestamptz,
+  dispatched_at timestamptz,   -- when the outstanding wake-up for this queued state was sent
+  dispatch_count integer not null default 0,
   next_poll_at timestamptz,
   poll_count integer not null default 0,
   deadline timestamptz not null default now() + interval '30 minutes',

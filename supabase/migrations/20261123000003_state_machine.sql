@@ -16,7 +16,7 @@ begin
 
   legal := case old.status
     when 'queued' then new.status in ('queued', 'running', 'failed', 'canceled')
-    when 'running' then new.status in ('queued', 'waiting', 'completed', 'failed', 'canceled')
+    when 'running' then new.status in ('running', 'queued', 'waiting', 'completed', 'failed', 'canceled')
     when 'waiting' then new.status in ('waiting', 'queued', 'failed', 'canceled')
     when 'failed' then new.status = 'queued'
     else false
@@ -46,6 +46,7 @@ begin
   if new.status = 'queued' and new.next_attempt_at <= now()
      and (old.status <> 'queued' or old.step <> new.step) then
     new.dispatched_at := now();
+    new.dispatch_count := old.dispatch_count + 1;
   end if;
   new.updated_at := now();
   return new;
@@ -56,6 +57,7 @@ language plpgsql set search_path = '' as $$
 begin
   if new.status = 'queued' and new.next_attempt_at <= now() then
     new.dispatched_at := now();
+    new.dispatch_count := 1;
   end if;
   return new;
 end $$;

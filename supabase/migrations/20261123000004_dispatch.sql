@@ -35,8 +35,9 @@ begin
 end $$;
 
 create trigger generations_dispatch_insert after insert on public.generations
-  for each row when (new.dispatched_at is not null) execute function public.dispatch_step();
--- Not "update of dispatched_at": the guard trigger sets it, and UPDATE OF sees only SET lists.
+  for each row when (new.dispatch_count > 0) execute function public.dispatch_step();
+-- A counter, not the timestamp: two dispatches in one transaction share now(). Not
+-- "update of": the guard trigger sets it, and UPDATE OF sees only SET lists.
 create trigger generations_dispatch_update after update on public.generations
-  for each row when (new.dispatched_at is distinct from old.dispatched_at and new.status = 'queued')
+  for each row when (new.dispatch_count <> old.dispatch_count and new.status = 'queued')
   execute function public.dispatch_step();

@@ -43,14 +43,18 @@ begin
   return found;
 end $$;
 
+-- The provider's percent maps into the step's share of the bar (up to 94%, where storing
+-- the output begins); progress never goes backwards.
 create function public.report_task_progress(p_generation_id uuid, p_task_id text,
   p_progress integer) returns boolean
 language plpgsql security definer set search_path = '' as $$
 begin
   update public.generations g
-  set progress = greatest(g.progress, least(p_progress, 94))
+  set progress = s.progress + (94 - s.progress) * least(greatest(p_progress, 0), 100) / 100
+  from public.pipeline_steps s
   where g.id = p_generation_id and g.status = 'waiting' and g.provider_task_id = p_task_id
-    and g.progress < least(p_progress, 94);
+    and s.pipeline = g.pipeline and s.step = g.step
+    and g.progress < s.progress + (94 - s.progress) * least(greatest(p_progress, 0), 100) / 100;
   return found;
 end $$;
 
@@ -98,7 +102,7 @@ declare
 begin
   update public.generations g
   set status = case when g.attempt >= s.max_attempts then 'failed' else 'queued' end::public.generation_status,
-      lease_token = null, lease_until = null, error_code = p_code,
+      lease_token = null, lease_until = null, dispatched_at = null, error_code = p_code,
       error_message = case when g.attempt >= s.max_attempts
         then format('%s (gave up after %s attempts)', p_message, g.attempt) else p_message end,
       next_attempt_at = now() + make_interval(secs => greatest(

@@ -17,8 +17,6 @@ grant select on public.price_list, public.pipeline_steps, public.step_transition
 
 create policy "owners read their generations" on public.generations
   for select to authenticated using (user_id = (select auth.uid()));
-create policy "everyone reads public completed generations" on public.generations
-  for select to anon, authenticated using (visibility = 'public' and status = 'completed');
 create policy "owners read their events" on public.generation_events
   for select to authenticated using (user_id = (select auth.uid()));
 create policy "owners read their account" on public.credit_accounts
@@ -38,6 +36,19 @@ create policy "users receive their own generation updates" on realtime.messages
 -- each one to whom it is for.
 revoke execute on all functions in schema public from public, anon, authenticated;
 alter default privileges in schema public revoke execute on functions from public, anon, authenticated;
+-- The public gallery: completed public videos, without anyone's tokens or inputs.
+create function public.public_gallery(p_limit integer default 20, p_before timestamptz default null)
+returns table (id uuid, pipeline public.pipeline_kind, video_path text, completed_at timestamptz)
+language sql stable security definer set search_path = '' as $$
+  select g.id, g.pipeline, g.outputs ->> 'video_path', g.completed_at
+  from public.generations g
+  where g.visibility = 'public' and g.status = 'completed'
+    and (p_before is null or g.completed_at < p_before)
+  order by g.completed_at desc
+  limit least(greatest(p_limit, 1), 100)
+$$;
+grant execute on function public.public_gallery(integer, timestamptz) to anon, authenticated;
+
 grant execute on function public.create_generation(public.pipeline_kind, jsonb, text, text),
   public.cancel_generation(uuid), public.retry_generation(uuid),
   public.quote_generation(public.pipeline_kind, jsonb) to authenticated;

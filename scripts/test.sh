@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# All tests: starts the local stack if needed, runs the pgTAP suite with pg_prove, then vitest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npm run --silent stack -- start >/dev/null
+set -a; source .stack/env; set +a
+
+psql -q "$DB_URL" -v ON_ERROR_STOP=1 -f supabase/tests/setup/helpers.sql
+pg_prove --dbname postgres --host 127.0.0.1 --port 54322 --username postgres supabase/tests/*.test.sql
+npx vitest run "$@"
