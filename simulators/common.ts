@@ -5,6 +5,7 @@ export type Knobs = {
   latency_ms: Record<string, number>;
   error_429_rate: number;
   error_5xx_rate: number;
+  fail_next_requests: number;
   limits_scale: number;
   webhook_drop_rate: number;
   webhook_duplicate_rate: number;
@@ -21,6 +22,7 @@ export const DEFAULT_KNOBS: Knobs = {
   latency_ms: { gemini: 300, seedream: 800, merge_face: 600, kling: 5000, kie: 5000 },
   error_429_rate: 0,
   error_5xx_rate: 0,
+  fail_next_requests: 0,
   limits_scale: 1,
   webhook_drop_rate: 0,
   webhook_duplicate_rate: 0,
@@ -128,7 +130,15 @@ export async function deliverWebhook(url: string, body: unknown, opts: { timeout
 
 /** Decides a random fault for this request, or null. */
 export function injectedFault(): 429 | 500 | null {
-  if (chance(knobs.error_429_rate)) return 429;
-  if (chance(knobs.error_5xx_rate)) return 500;
+  const fault = chance(knobs.error_429_rate) ? 429 : chance(knobs.error_5xx_rate) ? 500 : null;
+  if (fault) {
+    count(`injected_${fault}`);
+    return fault;
+  }
+  if (knobs.fail_next_requests > 0) {
+    knobs.fail_next_requests--;
+    count("injected_500");
+    return 500;
+  }
   return null;
 }

@@ -7,7 +7,6 @@ import {
   DB_PORT,
   DB_URL,
   ENV_FILE,
-  PG_DATA,
   ROOT,
   SIM_PORTS,
   STACK_DIR,
@@ -16,6 +15,7 @@ import {
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const IS_ROOT = Deno.uid() === 0;
+const PG_DATA = await pgDataDir();
 const DAEMONS = {
   gateway: { script: "stack/gateway.ts", health: `${API_URL}/_stack/health` },
   worker: { script: "stack/worker.ts", health: null },
@@ -25,6 +25,19 @@ const DAEMONS = {
   },
 } as const;
 type Daemon = keyof typeof DAEMONS;
+
+/** .stack/pgdata, unless we are root and the postgres user cannot reach this checkout
+ * (a clone under /root): then a directory of its own under /var/tmp, named by the checkout. */
+async function pgDataDir() {
+  const inCheckout = `${STACK_DIR}/pgdata`;
+  if (!IS_ROOT) return inCheckout;
+  await Deno.mkdir(STACK_DIR, { recursive: true });
+  const reach = await new Deno.Command("runuser", { args: ["-u", "postgres", "--", "test", "-x", STACK_DIR] }).output();
+  if (reach.success) return inCheckout;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(ROOT)));
+  const id = [...digest.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `/var/tmp/reelforge-${id}/pgdata`;
+}
 
 async function run(cmd: string[], opts: { asPostgres?: boolean; quiet?: boolean } = {}) {
   const argv = opts.asPostgres && IS_ROOT ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
@@ -80,7 +93,7 @@ async function psql(sqlFile: string) {
 
 async function initDatabase() {
   await Deno.mkdir(PG_DATA, { recursive: true });
-  if (IS_ROOT) await run(["chown", "-R", "postgres:postgres", STACK_DIR]);
+  if (IS_ROOT) await run(["chown", "-R", "postgres:postgres", PG_DATA.replace(/\/pgdata$/, "")]);
   await run([`${PG_BIN}/initdb`, "-D", PG_DATA, "-U", "postgres", "--auth=trust", "-E", "UTF8"], {
     asPostgres: true,
   });

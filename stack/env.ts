@@ -3,7 +3,6 @@ import { signJwt } from "../packages/shared/src/jwt.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const STACK_DIR = Deno.env.get("REELFORGE_STACK_DIR") ?? `${ROOT}/.stack`;
-export const PG_DATA = `${STACK_DIR}/pgdata`;
 export const ENV_FILE = `${STACK_DIR}/env`;
 export const STORAGE_DIR = `${STACK_DIR}/storage`;
 

@@ -1,6 +1,7 @@
 // Stand-in for pg_net's background worker: sends the requests that committed transactions
 // queued in net.http_request_queue and records net._http_response, like pg_net does.
-// Knob for fault tests: .stack/knobs/net.json {"drop_rate": 0.1} loses that share of requests.
+// Knob for fault tests: .stack/knobs/net.json {"drop_rate": 0.1} loses that share of requests
+// (read at every drain, so a test that writes it first knows it applies).
 import postgres from "postgres";
 import { DB_URL, STACK_DIR } from "./env.ts";
 
@@ -62,6 +63,7 @@ async function drain() {
   }
   draining = true;
   try {
+    await readKnobs();
     do {
       again = false;
       const batch = await sql<Queued[]>`
@@ -85,7 +87,4 @@ async function drain() {
 await readKnobs();
 await sql.listen("net_http_request", () => drain(), () => drain());
 // Notifications are a speed-up; this tick also catches requests queued while disconnected.
-setInterval(() => {
-  readKnobs();
-  drain();
-}, 500);
+setInterval(drain, 500);

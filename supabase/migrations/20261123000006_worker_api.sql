@@ -93,12 +93,13 @@ begin
 end $$;
 
 -- A retryable provider error: back off (initial 1 s, x2, max 30 s, with jitter) until the
--- step's attempts are used up, then fail with the provider's reason.
+-- step's attempts are used up, then fail with the provider's reason. Returns when the retry
+-- is due, or null when the generation failed instead.
 create function public.schedule_retry(p_generation_id uuid, p_lease_token uuid, p_code text,
-  p_message text, p_retry_after_ms integer default null) returns public.generation_status
+  p_message text, p_retry_after_ms integer default null) returns timestamptz
 language plpgsql security definer set search_path = '' as $$
 declare
-  result public.generation_status;
+  result timestamptz;
 begin
   update public.generations g
   set status = case when g.attempt >= s.max_attempts then 'failed' else 'queued' end::public.generation_status,
@@ -111,7 +112,7 @@ begin
   from public.pipeline_steps s
   where g.id = p_generation_id and g.status = 'running' and g.lease_token = p_lease_token
     and s.pipeline = g.pipeline and s.step = g.step
-  returning g.status into result;
+  returning case when g.status = 'queued' then g.next_attempt_at end into result;
   return result;
 end $$;
 

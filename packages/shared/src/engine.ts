@@ -44,8 +44,8 @@ export async function failStep(c: Claim, code: string, message: string) {
 }
 
 export async function scheduleRetry(c: Claim, code: string, message: string, retryAfterMs?: number) {
-  const [r] = await db()`select public.schedule_retry(${c.generation_id}, ${c.lease_token}, ${code}, ${message}, ${retryAfterMs ?? null}) as status`;
-  return r.status as string | null;
+  const [r] = await db()`select public.schedule_retry(${c.generation_id}, ${c.lease_token}, ${code}, ${message}, ${retryAfterMs ?? null}) as retry_at`;
+  return r.retry_at as Date | null;
 }
 
 export async function waitingGeneration(where: { id: string } | { webhookToken: string }): Promise<Waiting | null> {

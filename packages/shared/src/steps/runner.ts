@@ -11,7 +11,8 @@ export type StepOutcome =
 
 export type StepHandler = (claim: Claim) => Promise<StepOutcome>;
 
-export async function runClaimed(claim: Claim, handler: StepHandler): Promise<void> {
+export async function runClaimed(claim: Claim, step: string, handler: StepHandler): Promise<void> {
+  let retryAt: Date | null = null;
   try {
     const outcome = await handler(claim);
     if ("awaitTask" in outcome) {
@@ -21,14 +22,23 @@ export async function runClaimed(claim: Claim, handler: StepHandler): Promise<vo
     }
   } catch (err) {
     if (err instanceof ProviderError && err.retryable) {
-      await scheduleRetry(claim, err.code, err.message, err.retryAfterMs);
+      retryAt = await scheduleRetry(claim, err.code, err.message, err.retryAfterMs);
     } else if (err instanceof ProviderError || err instanceof AppError) {
       await failStep(claim, err.code, err.message);
     } else {
       console.error("step crashed:", err);
-      await scheduleRetry(claim, "INTERNAL_ERROR", "The step failed unexpectedly");
+      retryAt = await scheduleRetry(claim, "INTERNAL_ERROR", "The step failed unexpectedly");
     }
   }
+  if (retryAt) await retryWhenDue(claim.generation_id, step, handler, retryAt);
+}
+
+/** Backoffs are shorter than reconcile's tick: wait here and claim again. Should this
+ * process die meanwhile, reconcile dispatches the due retry. */
+async function retryWhenDue(generationId: string, step: string, handler: StepHandler, at: Date) {
+  await new Promise((r) => setTimeout(r, Math.max(0, at.getTime() - Date.now()) + 25));
+  const again = await claimStep(generationId, step);
+  if (again) await runClaimed(again, step, handler);
 }
 
 type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } };
@@ -52,7 +62,7 @@ export function stepFunction(name: string, handlers: Record<string, StepHandler>
     if (!handler) throw new AppError("INVALID_REQUEST", `${name} does not run step ${step}`);
     const claim = await claimStep(generation_id, step);
     if (!claim) return c.json({ claimed: false });
-    const work = runClaimed(claim, handler);
+    const work = runClaimed(claim, step, handler);
     if (!inBackground(work)) await work;
     return c.json({ claimed: true, attempt: claim.attempt }, 202);
   });

@@ -1,0 +1,58 @@
+// The gateway's JWT check, internal endpoints, and one claim per step.
+import { describe, expect, it } from "vitest";
+import { signJwt } from "../packages/shared/src/jwt";
+import { call, env, newUser, resetSims, row, setNetDropRate, simStats, sql, waitFor } from "./helpers";
+
+describe("gateway JWT verification", () => {
+  it("refuses a missing, forged or expired JWT and accepts a valid one", async () => {
+    const user = await newUser();
+    const forged = await signJwt({ sub: user.id, role: "authenticated", exp: 4102444800 }, "not-the-secret-not-the-secret-not-the-secret");
+    const expired = await signJwt({ sub: user.id, role: "authenticated", exp: Math.floor(Date.now() / 1000) - 60 }, env.JWT_SECRET);
+
+    expect((await call(null, "POST", "quote", {})).status).toBe(401);
+    expect(await call(forged, "POST", "quote", {})).toMatchObject({ status: 401, body: { message: "Invalid JWT" } });
+    expect(await call(expired, "POST", "quote", {})).toMatchObject({ status: 401, body: { message: "Invalid JWT" } });
+    expect(await call(user.token, "POST", "quote", { duration: 5 })).toMatchObject({ status: 200, body: { estimated_credits: 185 } });
+  });
+
+  it("passes the webhook through without a JWT, where its own token check applies", async () => {
+    const res = await call(null, "POST", "handle-novita-webhook?token=nope", { event_type: "ASYNC_TASK_RESULT", payload: { task: { task_id: "x" } } });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toMatchObject({ code: "UNAUTHORIZED", requestId: expect.any(String), timestamp: expect.any(String) });
+  });
+
+  it("internal step functions refuse the anon key and user JWTs", async () => {
+    const user = await newUser();
+    const body = { generation_id: crypto.randomUUID(), step: "script" };
+    for (const token of [env.ANON_KEY, user.token]) {
+      const res = await call(token, "POST", "generate-script", body);
+      expect(res).toMatchObject({ status: 403, body: { error: { code: "FORBIDDEN" } } });
+    }
+  });
+});
+
+describe("step functions", () => {
+  it("a step claimed twice does its work once", async () => {
+    await resetSims();
+    setNetDropRate(1); // no pg_net wake-up: the test delivers the two competing ones itself
+    try {
+      const user = await newUser();
+      const created = await call(user.token, "POST", "generations", { idea: "two workers race for one step" });
+      const id = created.body.generation.id;
+      const before = (await simStats()).stats.gemini_requests ?? 0;
+      const wake = { generation_id: id, step: "script" };
+      const [a, b] = await Promise.all([
+        call(env.SERVICE_ROLE_KEY, "POST", "generate-script", wake),
+        call(env.SERVICE_ROLE_KEY, "POST", "generate-script", wake),
+      ]);
+      expect([a.body.claimed, b.body.claimed].sort()).toEqual([false, true]);
+      await waitFor("the script step to finish", async () => (await row(id)).step === "base_image");
+      expect((await simStats()).stats.gemini_requests - before).toBe(1);
+      const runs = await sql`select count(*)::int as n from public.generation_events where generation_id = ${id} and status = 'running' and step = 'script'`;
+      expect(runs[0].n).toBe(1);
+      await sql`update public.generations set status = 'canceled' where id = ${id}`;
+    } finally {
+      setNetDropRate(0);
+    }
+  });
+});

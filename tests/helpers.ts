@@ -1,0 +1,122 @@
+// Test helpers against the running local stack: users, HTTP calls, simulator knobs, waiting.
+import { createClient } from "@supabase/supabase-js";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import postgres from "postgres";
+import ws from "ws";
+
+export const ROOT = new URL("..", import.meta.url).pathname;
+export const env: Record<string, string> = Object.fromEntries(
+  readFileSync(`${ROOT}.stack/env`, "utf8").trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+);
+export const FUNCTIONS = `${env.API_URL}/functions/v1`;
+export const sql = postgres(env.DB_URL, { max: 5, onnotice: () => {} });
+
+/** supabase-js as an app would create it (Node 20 has no built-in WebSocket: pass ws). */
+export function supabaseClient(token?: string) {
+  return createClient(env.API_URL, env.ANON_KEY, {
+    auth: { persistSession: false },
+    realtime: { transport: ws as never },
+    ...(token ? { global: { headers: { Authorization: `Bearer ${token}` } } } : {}),
+  });
+}
+
+export type TestUser = { id: string; token: string; email: string };
+
+export async function newUser(credits = 10_000): Promise<TestUser> {
+  const email = `u-${crypto.randomUUID()}@test.local`;
+  const { data, error } = await supabaseClient().auth.signUp({ email, password: "correct-horse" });
+  if (error || !data.session) throw error ?? new Error("no session");
+  if (credits > 0) await sql`select public.grant_credits(${data.user!.id}, ${credits})`;
+  return { id: data.user!.id, token: data.session.access_token, email };
+}
+
+export async function call(token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${FUNCTIONS}/${path}`, {
+    method,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json };
+}
+
+const SIMS = { gemini: env.GEMINI_SIM_URL, novita: env.NOVITA_SIM_URL, kie: env.KIE_SIM_URL };
+
+export async function simKnobs(patch: Record<string, unknown>) {
+  const res = await fetch(`${SIMS.novita}/_sim/knobs`, { method: "POST", body: JSON.stringify(patch) });
+  if (!res.ok) throw new Error(`knobs: ${res.status}`);
+  await res.body?.cancel();
+}
+
+/** Fast simulators with generous limits; tests that need slowness or faults set them. */
+export async function resetSims(patch: Record<string, unknown> = {}) {
+  await (await fetch(`${SIMS.novita}/_sim/reset`, { method: "POST" })).body?.cancel();
+  await simKnobs({ latency_ms: { gemini: 0, seedream: 0, merge_face: 0, kling: 300, kie: 300 }, limits_scale: 1000, webhook_retry_delay_ms: 200, ...patch });
+}
+
+export async function simStats(): Promise<{ stats: Record<string, number>; duplicate_submissions: number }> {
+  return await (await fetch(`${SIMS.novita}/_sim/stats`)).json();
+}
+
+export function setNetDropRate(rate: number) {
+  mkdirSync(`${ROOT}.stack/knobs`, { recursive: true });
+  writeFileSync(`${ROOT}.stack/knobs/net.json`, JSON.stringify({ drop_rate: rate }));
+}
+
+export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    last = await check();
+    if (last) return last as T;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export async function row(id: string) {
+  const [r] = await sql`select * from public.generations where id = ${id}`;
+  return r;
+}
+
+export async function waitForStatus(id: string, statuses: string[], timeoutMs = 90_000) {
+  return await waitFor(`generation ${id} to be ${statuses.join("|")}`, async () => {
+    const r = await row(id);
+    return statuses.includes(r.status) ? r : null;
+  }, timeoutMs);
+}
+
+export async function ledger(id: string) {
+  return (await sql`select kind::text, amount::int, billing_round from public.credit_ledger where generation_id = ${id} order by id`)
+    .map((r) => `${r.billing_round}:${r.kind}:${r.amount}`);
+}
+
+export function ffprobe(file: string): { width: number; height: number; duration: number; codec: string } {
+  const out = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", file], { encoding: "utf8" }));
+  const v = out.streams.find((s: any) => s.codec_type === "video");
+  return { width: v.width, height: v.height, duration: Number(out.format.duration), codec: v.codec_name };
+}
+
+export function makeSelfie(): Uint8Array {
+  const file = `/tmp/reelforge-selfie-${process.pid}.jpg`;
+  execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0xd2a07a:s=512x512", "-frames:v", "1", file]);
+  return readFileSync(file);
+}
+
+export async function uploadSelfie(user: TestUser): Promise<string> {
+  const path = `${user.id}/${crypto.randomUUID()}.jpg`;
+  const { error } = await supabaseClient(user.token).storage.from("selfies").upload(path, makeSelfie(), { contentType: "image/jpeg" });
+  if (error) throw error;
+  return path;
+}
+
+export function writeFile(path: string, bytes: Uint8Array) {
+  writeFileSync(path, bytes);
+}
