@@ -7,5 +7,6 @@ npm run --silent stack -- start >/dev/null
 set -a; source .stack/env; set +a
 
 psql -q "$DB_URL" -v ON_ERROR_STOP=1 -f supabase/tests/setup/helpers.sql
+npx supabase db lint --db-url "$DB_URL" --schema public --level warning --fail-on error
 pg_prove --dbname postgres --host 127.0.0.1 --port 54322 --username postgres supabase/tests/*.test.sql
 npx vitest run "$@"

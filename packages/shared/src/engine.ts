@@ -1,12 +1,16 @@
 // The step functions' side of the engine: thin typed calls of the SQL worker API.
+import type { Database } from "./database.types.ts";
 import { db } from "./db.ts";
+
+export type Pipeline = Database["public"]["Enums"]["pipeline_kind"];
+export type GenerationStatus = Database["public"]["Enums"]["generation_status"];
 
 export type Claim = {
   generation_id: string;
   lease_token: string;
   attempt: number;
   user_id: string;
-  pipeline: "cinematic" | "model_direct" | "movie";
+  pipeline: Pipeline;
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown>;
   webhook_token: string;

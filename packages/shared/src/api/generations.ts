@@ -2,12 +2,13 @@
 // signed-in user, so the database's owner checks and RLS decide what they may see.
 import { z } from "zod";
 import { asUser } from "../db.ts";
+import type { GenerationStatus, Pipeline } from "../engine.ts";
 import { AppError } from "../errors.ts";
 import { functionApp, parseBody, parseId, requireUser } from "../http.ts";
 import { signedUrl } from "../storage.ts";
 
 type Row = {
-  id: string; pipeline: string; status: string; step: string; progress: number; inputs: Record<string, unknown>;
+  id: string; pipeline: Pipeline; status: GenerationStatus; step: string; progress: number; inputs: Record<string, unknown>;
   outputs: Record<string, any>; error_code: string | null; error_message: string | null;
   credits_reserved: number; credits_charged: number; visibility: string;
   created_at: Date; updated_at: Date; completed_at: Date | null;
