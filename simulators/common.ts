@@ -16,6 +16,8 @@ export type Knobs = {
   block_prompt: boolean;
   max_tokens: boolean;
   url_ttl_seconds: number;
+  kie_url_ttl_seconds: number;
+  kie_hmac_key: string | null;
 };
 
 export const DEFAULT_KNOBS: Knobs = {
@@ -33,6 +35,8 @@ export const DEFAULT_KNOBS: Knobs = {
   block_prompt: false,
   max_tokens: false,
   url_ttl_seconds: 3600,
+  kie_url_ttl_seconds: 86400,
+  kie_hmac_key: "sim-kie-hmac-key",
 };
 
 export const knobs: Knobs = structuredClone(DEFAULT_KNOBS);
@@ -77,9 +81,8 @@ type StoredFile = { bytes: Uint8Array<ArrayBuffer>; type: string; expires: numbe
 const files = new Map<string, StoredFile>();
 
 /** Serves bytes at an unguessable URL until the TTL runs out, like a presigned S3 URL. */
-export function publishFile(origin: string, bytes: Uint8Array<ArrayBuffer>, type: string, ext: string) {
+export function publishFile(origin: string, bytes: Uint8Array<ArrayBuffer>, type: string, ext: string, ttl = knobs.url_ttl_seconds) {
   const id = `${crypto.randomUUID()}.${ext}`;
-  const ttl = knobs.url_ttl_seconds;
   files.set(id, { bytes, type, expires: Date.now() + ttl * 1000 });
   return { url: `${origin}/files/${id}?X-Amz-Expires=${ttl}`, ttl };
 }

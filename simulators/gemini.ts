@@ -13,14 +13,19 @@ function promptText(body: Record<string, any>): string {
   return (body.contents ?? []).flatMap((c: any) => c?.parts ?? []).map((p: any) => p?.text ?? "").join("\n");
 }
 
-function scriptFor(prompt: string) {
-  const idea = (prompt.match(/Idea: (.*)/)?.[1] ?? prompt).trim().slice(0, 300);
-  return {
-    concept: `A vertical cinematic short about ${idea}.`,
-    visual_script: `Open on a wide establishing shot; slow push-in on the subject of "${idea}"; golden-hour light; end on a close-up.`,
-    t2i_prompt: `cinematic portrait, ${idea}, golden hour, shallow depth of field, 35mm film look, 8k`,
-    motion_prompt: `slow dolly-in toward the subject, gentle parallax, hair and fabric moving in the wind`,
+/** A plausible answer of the requested schema, written from the prompt. */
+function answerFor(prompt: string, schema: Record<string, any>) {
+  const subject = (prompt.match(/(?:Idea|Prompt): (.*)/)?.[1] ?? prompt).trim().slice(0, 300);
+  const known: Record<string, unknown> = {
+    concept: `A vertical cinematic short about ${subject}.`,
+    visual_script: `Open on a wide establishing shot; slow push-in on the subject of "${subject}"; golden-hour light; end on a close-up.`,
+    t2i_prompt: `cinematic portrait, ${subject}, golden hour, shallow depth of field, 35mm film look, 8k`,
+    motion_prompt: "slow dolly-in toward the subject, gentle parallax, hair and fabric moving in the wind",
+    optimized_prompt: `${subject}, cinematic lighting, smooth camera motion, detailed textures, consistent character, 24 fps`,
+    improvements: ["Added lighting and camera direction", "Made the motion explicit", "Asked for a consistent character"],
   };
+  const props: Record<string, { type?: string }> = schema?.properties ?? {};
+  return Object.fromEntries(Object.entries(props).map(([k, p]) => [k, known[k] ?? (p.type === "ARRAY" ? [subject] : subject)]));
 }
 
 export async function handleGemini(req: Request, url: URL): Promise<Response> {
@@ -66,7 +71,7 @@ export async function handleGemini(req: Request, url: URL): Promise<Response> {
   if (knobs.block_prompt || prompt.includes("[[blocked]]")) {
     return Response.json({ promptFeedback: { blockReason: "SAFETY", safetyRatings: [] }, usageMetadata: usage, modelVersion: m[1] });
   }
-  const json = JSON.stringify(scriptFor(prompt));
+  const json = JSON.stringify(answerFor(prompt, gen.responseSchema ?? gen.responseJsonSchema));
   const truncated = knobs.max_tokens || prompt.includes("[[max_tokens]]");
   return Response.json({
     candidates: [{

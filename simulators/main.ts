@@ -4,6 +4,7 @@
 import { SIM_PORTS } from "../stack/env.ts";
 import { knobs, resetSimulators, serveFile, setKnobs, stats, submissionsByKey } from "./common.ts";
 import { handleGemini } from "./gemini.ts";
+import { handleKie } from "./kie.ts";
 import { handleNovita } from "./novita.ts";
 
 type Handler = (req: Request, url: URL) => Promise<Response>;
@@ -30,3 +31,4 @@ function serve(port: number, handler: Handler) {
 
 serve(SIM_PORTS.gemini, handleGemini);
 serve(SIM_PORTS.novita, handleNovita);
+serve(SIM_PORTS.kie, handleKie);

@@ -7,7 +7,7 @@ returns table (generation_id uuid, lease_token uuid, attempt integer, user_id uu
 language sql security definer set search_path = '' as $$
   update public.generations g
   set status = 'running', lease_token = gen_random_uuid(), attempt = g.attempt + 1,
-      lease_until = now() + make_interval(secs => s.lease_seconds)
+      lease_until = now() + make_interval(secs => s.lease_seconds), progress = greatest(g.progress, s.progress)
   from public.pipeline_steps s
   where g.id = p_generation_id and g.step = p_step and g.status = 'queued'
     and g.next_attempt_at <= now() and s.pipeline = g.pipeline and s.step = g.step

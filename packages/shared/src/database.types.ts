@@ -5,7 +5,21 @@ export type Database = {
   
   "public": {
           Tables: {
-            "credit_accounts": {
+            "characters": {
+                  Row: {
+                    "created_at": string,"id": string,"name": string,"reference_image_path": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"id"?: string,"name": string,"reference_image_path": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"id"?: string,"name"?: string,"reference_image_path"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"credit_accounts": {
                   Row: {
                     "balance": number,"updated_at": string,"user_id": string
                   }
@@ -189,6 +203,20 @@ isOneToOne: false
 "complete_step":
 { Args: { "p_generation_id": string,"p_lease_token": string,"p_next_step"?: string,"p_outputs": Json }; Returns: boolean
                            },
+"create_character":
+{ Args: { "p_name": string,"p_reference_image_path": string }; Returns: {
+              "created_at": string,
+"id": string,
+"name": string,
+"reference_image_path": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "characters"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "create_generation":
 { Args: { "p_idempotency_key"?: string,"p_inputs": Json,"p_pipeline": Database["public"]['Enums']["pipeline_kind"],"p_visibility"?: string }; Returns: {
               "attempt": number,

@@ -1,9 +1,14 @@
-// Provider task endpoints: Novita's webhook (unsigned, so a per-task URL token) and the
-// poll function that reconcile calls with due generation ids.
+// Provider task endpoints: webhooks (Novita's unsigned, with a per-task URL token; kie's
+// optionally HMAC-signed) and the poll function that reconcile calls with due ids. Every
+// path ends in checkTask, which trusts only a freshly fetched result.
+import type { Context } from "hono";
 import { z } from "zod";
+import { config } from "../config.ts";
+import { db } from "../db.ts";
 import { waitingGeneration } from "../engine.ts";
 import { AppError } from "../errors.ts";
-import { functionApp, parseBody, requireServiceRole } from "../http.ts";
+import { type Env, functionApp, parseBody, requireServiceRole } from "../http.ts";
+import { callbackSignature } from "../providers/kie.ts";
 import { inBackground } from "../steps/runner.ts";
 import { checkTask } from "../steps/tasks.ts";
 
@@ -11,22 +16,71 @@ const novitaEvent = z.object({
   event_type: z.string(),
   payload: z.object({ task: z.object({ task_id: z.string() }).passthrough() }).passthrough(),
 });
+const kieCallback = z.object({
+  code: z.number().optional(),
+  data: z.object({ taskId: z.string().optional(), task_id: z.string().optional() }).passthrough(),
+}).passthrough();
+const webhookBody = z.union([novitaEvent, kieCallback]);
+
+const MAX_SIGNATURE_AGE_S = 300;
+
+function tokenOf(c: Context): string {
+  const token = c.req.query("token") ?? "";
+  if (!/^[0-9a-f]{48}$/.test(token)) throw new AppError("UNAUTHORIZED", "Unknown webhook token");
+  return token;
+}
+
+async function wake(generationId: string) {
+  const work = checkTask(generationId);
+  if (!inBackground(work)) await work;
+}
+
+async function novita(c: Context, event: z.infer<typeof novitaEvent>) {
+  const token = tokenOf(c);
+  if (event.event_type !== "ASYNC_TASK_RESULT") return { ignored: "event type" };
+  const w = await waitingGeneration({ webhookToken: token });
+  // Late, duplicate or unknown: acknowledge and change nothing.
+  if (!w || w.provider !== "novita" || w.provider_task_id !== event.payload.task.task_id) return { ignored: "no waiting task" };
+  await wake(w.id);
+  return {};
+}
+
+async function verifyKieSignature(c: Context, taskId: string) {
+  const key = config().KIE_WEBHOOK_HMAC_KEY;
+  if (!key) return;
+  const ts = c.req.header("x-webhook-timestamp") ?? "";
+  const sig = c.req.header("x-webhook-signature") ?? "";
+  const age = Math.abs(Date.now() / 1000 - Number(ts));
+  const expected = await callbackSignature(key, taskId, ts);
+  let diff = sig.length ^ expected.length;
+  for (let i = 0; i < Math.min(sig.length, expected.length); i++) diff |= sig.charCodeAt(i) ^ expected.charCodeAt(i);
+  if (!/^\d+$/.test(ts) || !(age <= MAX_SIGNATURE_AGE_S) || diff !== 0) {
+    throw new AppError("UNAUTHORIZED", "The callback signature is missing, wrong or too old");
+  }
+}
+
+async function kie(c: Context, callback: z.infer<typeof kieCallback>) {
+  const taskId = callback.data.taskId ?? callback.data.task_id;
+  if (!taskId) throw new AppError("INVALID_REQUEST", "data.taskId is required");
+  await verifyKieSignature(c, taskId);
+  const token = tokenOf(c);
+  const [g] = await db()`select id from public.generations
+    where webhook_token = ${token} and provider = 'kie' and provider_task_id = ${taskId} and status = 'waiting'`;
+  if (!g) return { ignored: "no waiting task" };
+  await wake(g.id);
+  return {};
+}
+
+/** One callback entry for all providers (POST /generation/webhook). */
+export async function providerWebhook(c: Context<Env>) {
+  const body = await parseBody(c, webhookBody);
+  const outcome = "event_type" in body ? await novita(c, body as z.infer<typeof novitaEvent>) : await kie(c, body as z.infer<typeof kieCallback>);
+  return c.json({ code: 200, msg: "success", ...outcome });
+}
 
 export function novitaWebhookApp() {
   const app = functionApp("handle-novita-webhook");
-  app.post("/", async (c) => {
-    const token = c.req.query("token") ?? "";
-    if (!/^[0-9a-f]{48}$/.test(token)) throw new AppError("UNAUTHORIZED", "Unknown webhook token");
-    const event = await parseBody(c, novitaEvent);
-    if (event.event_type !== "ASYNC_TASK_RESULT") return c.json({ ok: true, ignored: "event type" });
-    const w = await waitingGeneration({ webhookToken: token });
-    // Late, duplicate or unknown: acknowledge, change nothing.
-    if (!w || w.provider_task_id !== event.payload.task.task_id) return c.json({ ok: true, ignored: "no waiting task" });
-    // The webhook is only a wake-up: the result is re-fetched before anything is trusted.
-    const work = checkTask(w.id);
-    if (!inBackground(work)) await work;
-    return c.json({ ok: true });
-  });
+  app.post("/", async (c) => c.json({ ok: true, ...(await novita(c, await parseBody(c, novitaEvent))) }));
   return app;
 }
 

@@ -60,19 +60,18 @@ function candidateText(body: Record<string, any>): string {
   return text;
 }
 
-export async function generateScript(cfg: GeminiConfig, input: { idea: string; durationSeconds: number }): Promise<Script> {
+/** One structured-JSON generateContent call, parsed and validated with `schema`. */
+async function generateJson<T extends z.ZodType>(
+  cfg: GeminiConfig,
+  req: { system: string; prompt: string; responseSchema: Record<string, unknown>; schema: T; what: string },
+): Promise<z.infer<T>> {
   const res = await providerFetch("gemini", `${cfg.baseUrl}/v1beta/models/${cfg.model}:generateContent`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-goog-api-key": cfg.apiKey },
     body: JSON.stringify({
-      systemInstruction: { parts: [{ text: "You write scripts for short vertical cinematic videos. One continuous shot, photoreal, 9:16." }] },
-      contents: [{ role: "user", parts: [{ text: `Idea: ${input.idea}\nLength: ${input.durationSeconds} seconds.` }] }],
-      generationConfig: {
-        temperature: 0.8,
-        maxOutputTokens: 2048,
-        responseMimeType: "application/json",
-        responseSchema: SCRIPT_RESPONSE_SCHEMA,
-      },
+      systemInstruction: { parts: [{ text: req.system }] },
+      contents: [{ role: "user", parts: [{ text: req.prompt }] }],
+      generationConfig: { temperature: 0.8, maxOutputTokens: 2048, responseMimeType: "application/json", responseSchema: req.responseSchema },
     }),
   });
   const body = await readJsonBody("gemini", res);
@@ -82,9 +81,41 @@ export async function generateScript(cfg: GeminiConfig, input: { idea: string; d
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ProviderError("INTERNAL_ERROR", "The script model returned invalid JSON", true);
+    throw new ProviderError("INTERNAL_ERROR", `The model returned invalid JSON for the ${req.what}`, true);
   }
-  const script = scriptSchema.safeParse(parsed);
-  if (!script.success) throw new ProviderError("INTERNAL_ERROR", "The script model returned an incomplete script", true);
-  return script.data;
+  const result = req.schema.safeParse(parsed);
+  if (!result.success) throw new ProviderError("INTERNAL_ERROR", `The model returned an incomplete ${req.what}`, true);
+  return result.data;
+}
+
+export async function generateScript(cfg: GeminiConfig, input: { idea: string; durationSeconds: number }): Promise<Script> {
+  return await generateJson(cfg, {
+    system: "You write scripts for short vertical cinematic videos. One continuous shot, photoreal, 9:16.",
+    prompt: `Idea: ${input.idea}\nLength: ${input.durationSeconds} seconds.`,
+    responseSchema: SCRIPT_RESPONSE_SCHEMA,
+    schema: scriptSchema,
+    what: "script",
+  });
+}
+
+export const optimizedPromptSchema = z.object({
+  optimized_prompt: z.string().min(1).max(2500),
+  improvements: z.array(z.string()).max(10),
+});
+
+export async function optimizeVideoPrompt(cfg: GeminiConfig, input: { prompt: string; style?: string; duration?: string }) {
+  return await generateJson(cfg, {
+    system: "You rewrite prompts for AI video models: concrete subject, action, camera, light and style; keep the user's intent.",
+    prompt: [`Prompt: ${input.prompt}`, input.style && `Style: ${input.style}`, input.duration && `Duration: ${input.duration}`].filter(Boolean).join("\n"),
+    responseSchema: {
+      type: "OBJECT",
+      properties: {
+        optimized_prompt: { type: "STRING", description: "The rewritten prompt" },
+        improvements: { type: "ARRAY", items: { type: "STRING" }, description: "What was improved, one line each" },
+      },
+      required: ["optimized_prompt", "improvements"],
+    },
+    schema: optimizedPromptSchema,
+    what: "optimized prompt",
+  });
 }

@@ -2,11 +2,13 @@
 // freshly fetched task result.
 import { type Waiting, failTask, reportTaskProgress, resolveTask, waitingGeneration } from "../engine.ts";
 import { ProviderError } from "../providers/errors.ts";
-import { novitaConfig } from "../providers/index.ts";
+import { kieConfig, novitaConfig } from "../providers/index.ts";
+import { recordInfo } from "../providers/kie.ts";
 import { getTaskResult, type TaskResult } from "../providers/novita.ts";
 
 async function fetchResult(w: Waiting): Promise<TaskResult> {
   if (w.provider === "novita") return await getTaskResult(novitaConfig(), w.provider_task_id);
+  if (w.provider === "kie") return await recordInfo(kieConfig(), w.provider_task_id);
   throw new ProviderError("INTERNAL_ERROR", `No poller for provider ${w.provider}`, false);
 }
 

@@ -1,0 +1,94 @@
+// The anime-video contract (seed 001): create-task, optimize-prompt, quote, and the
+// characters that create-task can use as reference.
+import type { Context } from "hono";
+import { z } from "zod";
+import { asUser } from "../db.ts";
+import { AppError } from "../errors.ts";
+import { type Env, functionApp, parseBody, requireUser } from "../http.ts";
+import { MODELS, type ModelDirectInputs, normalizeVideoRequest, videoRequest } from "../models.ts";
+import { optimizeVideoPrompt } from "../providers/gemini.ts";
+import { ProviderError } from "../providers/errors.ts";
+import { geminiConfig } from "../providers/index.ts";
+import { assertPublicUrl } from "../urls.ts";
+
+async function characterImage(c: Context<Env>, characterId: string | undefined) {
+  if (!characterId) return undefined;
+  const [row] = await asUser(c.get("claims"), (sql) => sql`
+    select reference_image_path from public.characters where id = ${characterId}`);
+  if (!row) throw new AppError("NOT_FOUND", "Character not found");
+  return row.reference_image_path as string;
+}
+
+async function quoteOf(c: Context<Env>, inputs: ModelDirectInputs) {
+  const [q] = await asUser(c.get("claims"), (sql) => sql`
+    select credits, explain from public.quote_generation('model_direct', ${sql.json(inputs)})`);
+  return { credits: q.credits as number, explain: q.explain as string };
+}
+
+const optimizeRequest = z.strictObject({
+  prompt: z.string().trim().min(1).max(2500),
+  style: z.string().max(100).optional(),
+  duration: z.string().max(16).optional(),
+});
+const characterRequest = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  reference_image_path: z.string().min(1).max(512),
+});
+
+export function animeVideoApp() {
+  const app = functionApp("anime-video");
+  app.use("*", requireUser);
+
+  app.post("/create-task", async (c) => {
+    const req = await parseBody(c, videoRequest);
+    const inputs = normalizeVideoRequest(req, { characterImagePath: await characterImage(c, req.character_uuid) });
+    for (const [i, url] of inputs.image_urls.entries()) await assertPublicUrl(url, `reference image ${i + 1}`);
+    const key = c.req.header("idempotency-key") ?? null;
+    const [row] = await asUser(c.get("claims"), (sql) => sql`
+      select id, credits_reserved from public.create_generation('model_direct', ${sql.json(inputs)}, ${key}, ${req.visibility_level})`);
+    return c.json({
+      success: true,
+      data: {
+        generation_uuid: row.id,
+        status: "pending",
+        estimated_time: MODELS[inputs.model_id].estimatedSeconds,
+        credits_cost: row.credits_reserved,
+        message: "Generation task created successfully",
+      },
+    }, 201);
+  });
+
+  app.post("/quote", async (c) => {
+    const req = await parseBody(c, videoRequest);
+    const inputs = normalizeVideoRequest(req, { characterImagePath: await characterImage(c, req.character_uuid), forQuote: true });
+    const q = await quoteOf(c, inputs);
+    return c.json({ estimated_credits: q.credits, explain: q.explain });
+  });
+
+  app.post("/optimize-prompt", async (c) => {
+    const req = await parseBody(c, optimizeRequest);
+    try {
+      const result = await optimizeVideoPrompt(geminiConfig(), req);
+      return c.json({ success: true, data: { original_prompt: req.prompt, ...result } });
+    } catch (err) {
+      if (err instanceof ProviderError) {
+        throw new AppError(err.code === "CONTENT_VIOLATION" ? err.code : "SERVICE_UNAVAILABLE", err.code === "CONTENT_VIOLATION" ? err.message : "The prompt optimizer is unavailable; try again shortly");
+      }
+      throw err;
+    }
+  });
+
+  app.post("/characters", async (c) => {
+    const req = await parseBody(c, characterRequest);
+    const [row] = await asUser(c.get("claims"), (sql) => sql`
+      select id, name, reference_image_path, created_at from public.create_character(${req.name}, ${req.reference_image_path})`);
+    return c.json({ success: true, data: row }, 201);
+  });
+
+  app.get("/characters", async (c) => {
+    const rows = await asUser(c.get("claims"), (sql) => sql`
+      select id, name, reference_image_path, created_at from public.characters order by created_at desc limit 100`);
+    return c.json({ success: true, data: rows });
+  });
+  return app;
+}

@@ -1,0 +1,3 @@
+import { animeVideoApp } from "../../../packages/shared/src/api/anime-video.ts";
+
+Deno.serve(animeVideoApp().fetch);

@@ -1,0 +1,3 @@
+import { generationApp } from "../../../packages/shared/src/api/generation.ts";
+
+Deno.serve(generationApp().fetch);
