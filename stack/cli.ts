@@ -114,15 +114,23 @@ async function initDatabase() {
   );
 }
 
+async function pgCtl(action: "start" | "restart" | "stop") {
+  await run(
+    [`${PG_BIN}/pg_ctl`, "-D", PG_DATA, "-l", `${PG_DATA}/server.log`, "-m", "fast", "-w", "-t", "60", action],
+    { asPostgres: true },
+  );
+}
+
 async function startPostgres() {
   if (await pgRunning()) return;
   const fresh = !(await exists(`${PG_DATA}/PG_VERSION`));
   if (fresh) await initDatabase();
-  await run(
-    [`${PG_BIN}/pg_ctl`, "-D", PG_DATA, "-l", `${PG_DATA}/server.log`, "-w", "-t", "60", "start"],
-    { asPostgres: true },
-  );
-  if (fresh) await migrate();
+  await pgCtl("start");
+  if (fresh) {
+    await migrate();
+    // pg_cron 1.4's launcher, started before the extension existed, never runs jobs.
+    await pgCtl("restart");
+  }
 }
 
 async function migrate() {
@@ -204,9 +212,7 @@ async function start() {
 
 async function stop() {
   for (const name of Object.keys(DAEMONS) as Daemon[]) await stopDaemon(name);
-  if (await pgRunning()) {
-    await run([`${PG_BIN}/pg_ctl`, "-D", PG_DATA, "-m", "fast", "-w", "stop"], { asPostgres: true });
-  }
+  if (await pgRunning()) await pgCtl("stop");
 }
 
 async function status() {
@@ -234,11 +240,7 @@ const commands: Record<string, () => Promise<unknown>> = {
     await Deno.remove(PG_DATA, { recursive: true }).catch(() => {});
     await start();
   },
-  "restart-postgres": async () => {
-    await run([`${PG_BIN}/pg_ctl`, "-D", PG_DATA, "-m", "fast", "-w", "restart"], {
-      asPostgres: true,
-    });
-  },
+  "restart-postgres": () => pgCtl("restart"),
   "gen-types": async () => {
     await Deno.writeTextFile(`${ROOT}/packages/shared/src/database.types.ts`, await genTypes());
   },
