@@ -4,6 +4,7 @@
 import { callbackSignature } from "../packages/shared/src/providers/kie.ts";
 import { chance, count, deliverWebhook, injectedFault, knobs, publishFile, sleep, submissionsByKey } from "./common.ts";
 import { makeImage, makeVideo } from "./media.ts";
+import { logError } from "../packages/shared/src/log.ts";
 
 export const KIE_KEY = "sim-kie-key";
 
@@ -155,7 +156,7 @@ function createTask(origin: string, body: Record<string, any>) {
   count("kie_submissions");
   const key = t.callBackUrl ? new URL(t.callBackUrl).searchParams.get("token") ?? t.callBackUrl : taskId;
   submissionsByKey.set(key, (submissionsByKey.get(key) ?? 0) + 1);
-  finish(origin, t, input).catch((err) => console.error("kie task:", err));
+  finish(origin, t, input).catch((err) => logError("kie task", err));
   return reply(200, "success", { taskId });
 }
 

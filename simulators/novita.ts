@@ -4,6 +4,7 @@ import {
   count, deliverWebhook, injectedFault, knobs, overLimit, publishFile, sleep, submissionsByKey, chance,
 } from "./common.ts";
 import { imageSize, makeImage, makeVideo, toPng } from "./media.ts";
+import { logError } from "../packages/shared/src/log.ts";
 
 export const NOVITA_KEY = "sk_sim_novita_key";
 
@@ -169,7 +170,7 @@ async function klingSubmit(origin: string, body: Record<string, any>) {
   count("kling_submissions");
   const key = t.webhookUrl ? new URL(t.webhookUrl).searchParams.get("token") ?? t.webhookUrl : t.id;
   submissionsByKey.set(key, (submissionsByKey.get(key) ?? 0) + 1);
-  finishTask(origin, t).catch((err) => console.error("kling task:", err));
+  finishTask(origin, t).catch((err) => logError("kling task", err));
   return Response.json({ task_id: t.id });
 }
 

@@ -114,9 +114,9 @@ async function initDatabase() {
   );
 }
 
-async function pgCtl(action: "start" | "restart" | "stop") {
+async function pgCtl(action: "start" | "restart" | "stop", mode: "fast" | "immediate" = "fast") {
   await run(
-    [`${PG_BIN}/pg_ctl`, "-D", PG_DATA, "-l", `${PG_DATA}/server.log`, "-m", "fast", "-w", "-t", "60", action],
+    [`${PG_BIN}/pg_ctl`, "-D", PG_DATA, "-l", `${PG_DATA}/server.log`, "-m", mode, "-w", "-t", "60", action],
     { asPostgres: true },
   );
 }
@@ -241,6 +241,8 @@ const commands: Record<string, () => Promise<unknown>> = {
     await start();
   },
   "restart-postgres": () => pgCtl("restart"),
+  // A crash: no shutdown checkpoint, recovery from the WAL on start (for fault tests).
+  "crash-postgres": () => pgCtl("restart", "immediate"),
   "gen-types": async () => {
     await Deno.writeTextFile(`${ROOT}/packages/shared/src/database.types.ts`, await genTypes());
   },

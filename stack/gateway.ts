@@ -3,6 +3,7 @@
 // stand-ins for the Auth and Storage endpoints that supabase-js and the functions use.
 import { parse as parseToml } from "smol-toml";
 import { verifyJwt } from "../packages/shared/src/jwt.ts";
+import { logError } from "../packages/shared/src/log.ts";
 import { API_PORT, functionsEnv, JWT_SECRET, ROOT } from "./env.ts";
 import { handleAuth } from "./auth.ts";
 import { handleStorage } from "./storage.ts";
@@ -15,7 +16,7 @@ for (const [k, v] of Object.entries(await functionsEnv())) Deno.env.set(k, v);
 const background = new Set<Promise<unknown>>();
 (globalThis as Record<string, unknown>).EdgeRuntime = {
   waitUntil(p: Promise<unknown>) {
-    const tracked = p.catch((err) => console.error("background task failed:", err))
+    const tracked = p.catch((err) => logError("background task failed", err))
       .finally(() => background.delete(tracked));
     background.add(tracked);
   },
@@ -75,7 +76,7 @@ async function serveFunction(req: Request, url: URL): Promise<Response> {
   try {
     return await handler(inner);
   } catch (err) {
-    console.error(`function ${name} threw:`, err);
+    logError(`function ${name} threw`, err);
     return gatewayError(500, "Function crashed");
   }
 }

@@ -3,6 +3,7 @@
 // Knob for fault tests: .stack/knobs/net.json {"drop_rate": 0.1} loses that share of requests
 // (read at every drain, so a test that writes it first knows it applies).
 import postgres from "postgres";
+import { logError } from "../packages/shared/src/log.ts";
 import { DB_URL, STACK_DIR } from "./env.ts";
 
 type Queued = {
@@ -78,7 +79,7 @@ async function drain() {
       if (batch.length === BATCH) again = true;
     } while (again);
   } catch (err) {
-    console.error("net worker:", err instanceof Error ? err.message : err);
+    logError("net worker", err);
   } finally {
     draining = false;
   }

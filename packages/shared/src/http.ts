@@ -5,6 +5,7 @@ import { z } from "zod";
 import { config } from "./config.ts";
 import { AppError, errorEnvelope } from "./errors.ts";
 import { type JwtClaims, verifyJwt } from "./jwt.ts";
+import { logError } from "./log.ts";
 
 export type Env = { Variables: { claims: JwtClaims } };
 
@@ -13,7 +14,7 @@ export function functionApp(name: string) {
   const app = new Hono<Env>().basePath(`/${name}`);
   app.onError((err, c) => {
     const appErr = err instanceof AppError ? err : new AppError("INTERNAL_ERROR", "Something went wrong on our side");
-    if (!(err instanceof AppError)) console.error(`${name}:`, err);
+    if (!(err instanceof AppError)) logError(name, err);
     return c.json(errorEnvelope(appErr, crypto.randomUUID()), appErr.status);
   });
   app.notFound(() => {

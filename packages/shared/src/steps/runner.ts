@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { type Claim, awaitTask, claimStep, completeStep, failStep, scheduleRetry } from "../engine.ts";
 import { AppError } from "../errors.ts";
+import { logError } from "../log.ts";
 import { functionApp, parseBody, requireServiceRole } from "../http.ts";
 import { ProviderError } from "../providers/errors.ts";
 
@@ -26,7 +27,7 @@ export async function runClaimed(claim: Claim, step: string, handler: StepHandle
     } else if (err instanceof ProviderError || err instanceof AppError) {
       await failStep(claim, err.code, err.message);
     } else {
-      console.error("step crashed:", err);
+      logError(`step ${step} crashed`, err);
       retryAt = await scheduleRetry(claim, "INTERNAL_ERROR", "The step failed unexpectedly");
     }
   }

@@ -1,0 +1,211 @@
+// The chaos run: many concurrent cinematic generations under lost, duplicated and
+// reordered webhooks, 429 bursts and 5xx, lost pg_net wake-ups, a killed functions
+// process and a crashed database. Then it checks that nothing was lost, stuck, charged
+// wrong, done twice or leaked.
+//   npm run chaos -- [--generations 200] [--bound-seconds 600] [--json]
+import postgres from "postgres";
+import { parseArgs } from "node:util";
+import { ROOT, STACK_DIR, stackEnv } from "../stack/env.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    generations: { type: "string", default: "200" },
+    "bound-seconds": { type: "string", default: "600" },
+    json: { type: "boolean", default: false },
+  },
+});
+const N = Number(args.generations);
+const BOUND_S = Number(args["bound-seconds"]);
+const say = (line: string) => args.json || console.log(line);
+
+async function stack(cmd: string) {
+  const out = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", "--quiet", `${ROOT}/stack/cli.ts`, cmd], stdout: "null", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`stack ${cmd}: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+await stack("start");
+const env = await stackEnv();
+const sql = postgres(env.DB_URL, { max: 4, onnotice: () => {} });
+const responses: string[] = [];
+
+async function api(token: string, method: string, path: string, body?: unknown) {
+  for (;;) {
+    try {
+      const res = await fetch(`${env.API_URL}/functions/v1/${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      responses.push(text);
+      return { status: res.status, body: JSON.parse(text) };
+    } catch {
+      await new Promise((r) => setTimeout(r, 500)); // the gateway is being restarted
+    }
+  }
+}
+
+async function knobs(patch: Record<string, unknown>) {
+  await (await fetch(`${env.NOVITA_SIM_URL}/_sim/reset`, { method: "POST" })).body?.cancel();
+  await (await fetch(`${env.NOVITA_SIM_URL}/_sim/knobs`, { method: "POST", body: JSON.stringify(patch) })).body?.cancel();
+}
+
+async function setNetDropRate(rate: number) {
+  await Deno.mkdir(`${STACK_DIR}/knobs`, { recursive: true });
+  await Deno.writeTextFile(`${STACK_DIR}/knobs/net.json`, JSON.stringify({ drop_rate: rate }));
+}
+
+// --- faults on -------------------------------------------------------------------------
+await knobs({
+  latency_ms: { gemini: 50, seedream: 100, merge_face: 100, kling: 1500 },
+  webhook_drop_rate: 0.3, webhook_duplicate_rate: 0.2, webhook_delay_ms: 3000, webhook_retry_delay_ms: 500,
+  error_429_rate: 0.05, error_5xx_rate: 0.1,
+  limits_scale: 50, // the documented per-minute limits, scaled to this many generations
+});
+await setNetDropRate(0.1);
+
+// --- users and generations ---------------------------------------------------------------
+const selfie = await new Deno.Command("ffmpeg", {
+  args: ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=0xd2a07a:s=512x512", "-frames:v", "1", "-f", "mjpeg", "pipe:1"],
+  stdout: "piped",
+}).output();
+
+const users = await Promise.all(Array.from({ length: Math.ceil(N / 10) }, async () => {
+  const res = await fetch(`${env.API_URL}/auth/v1/signup`, {
+    method: "POST",
+    body: JSON.stringify({ email: `chaos-${crypto.randomUUID()}@test.local`, password: "chaos-password" }),
+  });
+  const session = await res.json();
+  await sql`select public.grant_credits(${session.user.id}, 5000)`;
+  return { id: session.user.id as string, token: session.access_token as string };
+}));
+
+const started = Date.now();
+const ids: string[] = [];
+const queue = Array.from({ length: N }, (_, i) => i);
+await Promise.all(Array.from({ length: 16 }, async () => {
+  for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+    const user = users[i % users.length];
+    let selfiePath: string | undefined;
+    if (i % 4 === 0) {
+      selfiePath = `${user.id}/chaos-${i}.jpg`;
+      const up = await fetch(`${env.API_URL}/storage/v1/object/selfies/${selfiePath}`, {
+        method: "POST", headers: { Authorization: `Bearer ${user.token}`, "content-type": "image/jpeg" }, body: selfie.stdout,
+      });
+      await up.body?.cancel();
+    }
+    const res = await api(user.token, "POST", "generations", { idea: `chaos scene number ${i % 7}`, ...(selfiePath ? { selfie_path: selfiePath } : {}) });
+    if (res.status !== 201) throw new Error(`create failed: ${JSON.stringify(res.body)}`);
+    ids.push(res.body.generation.id);
+  }
+}));
+say(`created ${ids.length} generations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+// --- run, killing the functions process and crashing Postgres along the way ---------------
+const faults: string[] = [];
+let terminal = 0;
+let sampled = 0;
+while (Date.now() - started < BOUND_S * 1000) {
+  try {
+    const [{ done }] = await sql`select count(*)::int as done from public.generations
+      where id = any(${ids}) and status in ('completed', 'failed', 'canceled')`;
+    terminal = done;
+  } catch {
+    // the database is restarting
+  }
+  if (terminal === N) break;
+  if (!faults.includes("functions killed") && terminal >= N * 0.2) {
+    const pid = Number(await Deno.readTextFile(`${STACK_DIR}/gateway.pid`));
+    Deno.kill(-pid, "SIGKILL");
+    faults.push("functions killed");
+    say(`killed the functions process at ${terminal}/${N} done`);
+    await new Promise((r) => setTimeout(r, 2000));
+    await stack("start");
+  } else if (!faults.includes("postgres crashed") && terminal >= N * 0.5) {
+    await stack("crash-postgres");
+    faults.push("postgres crashed");
+    say(`crashed and restarted PostgreSQL at ${terminal}/${N} done`);
+  }
+  // Clients keep reading their status meanwhile (their responses are scanned for secrets).
+  const user = users[sampled % users.length];
+  await api(user.token, "GET", `generations/${ids[sampled++ % ids.length]}`);
+  await new Promise((r) => setTimeout(r, 1000));
+}
+const elapsedS = (Date.now() - started) / 1000;
+await setNetDropRate(0);
+
+// --- checks ------------------------------------------------------------------------------
+const stats = await (await fetch(`${env.NOVITA_SIM_URL}/_sim/stats`)).json();
+const rows = await sql`select id, status, error_code, outputs ->> 'video_path' as video_path, webhook_token
+  from public.generations where id = any(${ids})`;
+const byStatus: Record<string, number> = {};
+for (const r of rows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+
+const unbalanced = await sql`
+  select g.id from public.generations g
+  cross join lateral (
+    select coalesce(sum(amount) filter (where kind = 'reserve'), 0) as reserved,
+           coalesce(sum(amount) filter (where kind in ('capture', 'release')), 0) as settled,
+           count(*) filter (where kind = 'reserve') as reserves,
+           count(*) filter (where kind in ('capture', 'release')) as settlements
+    from public.credit_ledger l where l.generation_id = g.id) x
+  where g.id = any(${ids}) and (x.reserved <> x.settled or x.reserves <> x.settlements)`;
+
+const doubleLogged = await sql`
+  select count(*)::int as n from (
+    select status, step, attempt, progress,
+           lag(status) over w as ps, lag(step) over w as pst, lag(attempt) over w as pa, lag(progress) over w as pp
+    from public.generation_events where generation_id = any(${ids})
+    window w as (partition by generation_id order by id)) e
+  where status = ps and step = pst and attempt = pa and progress = pp`;
+
+let missingVideos = 0;
+for (const r of rows.filter((r) => r.status === "completed")) {
+  const res = await fetch(`${env.API_URL}/storage/v1/object/authenticated/outputs/${r.video_path}`, {
+    headers: { Authorization: `Bearer ${env.SERVICE_ROLE_KEY}` },
+  });
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (!res.ok || new TextDecoder().decode(bytes.slice(4, 8)) !== "ftyp") missingVideos++;
+}
+
+const secrets = [env.SERVICE_ROLE_KEY, env.JWT_SECRET, "sim-gemini-key", "sk_sim_novita_key", "sim-kie-key", "sim-kie-hmac-key",
+  ...rows.map((r) => r.webhook_token)];
+const events = await sql`select coalesce(message, '') as m from public.generation_events where generation_id = any(${ids})`;
+const broadcasts = await sql`select payload::text as p from realtime.messages`;
+const logs: string[] = [];
+for (const name of ["gateway.log", "worker.log", "simulators.log", "pgdata/server.log"]) {
+  logs.push(await Deno.readTextFile(`${STACK_DIR}/${name}`).catch(() => ""));
+}
+const haystacks = [...responses, ...events.map((e) => e.m), ...broadcasts.map((b) => b.p), ...logs];
+const leaks = secrets.filter((s) => haystacks.some((h) => h.includes(s))).length;
+
+const checks = {
+  all_terminal: rows.every((r) => ["completed", "failed", "canceled"].includes(r.status)),
+  credits_balanced: unbalanced.length === 0,
+  no_duplicate_provider_task: stats.duplicate_submissions === 0,
+  no_transition_logged_twice: doubleLogged[0].n === 0,
+  completed_have_video: missingVideos === 0,
+  no_secret_leaked: leaks === 0,
+  faults_injected: faults.length === 2,
+};
+const result = {
+  generations: N, elapsed_s: Number(elapsedS.toFixed(1)), bound_s: BOUND_S, by_status: byStatus, faults,
+  webhooks: { dropped: stats.stats.webhooks_dropped ?? 0, delivered: stats.stats.webhooks_delivered ?? 0 },
+  injected_errors: { "429": stats.stats.injected_429 ?? 0, "5xx": stats.stats.injected_500 ?? 0 },
+  scanned: { responses: responses.length, events: events.length, broadcasts: broadcasts.length, log_bytes: logs.join("").length, secrets: secrets.length },
+  unbalanced_generations: unbalanced.length, double_logged_events: doubleLogged[0].n, completed_without_video: missingVideos, leaks, checks,
+};
+await knobs({});
+await sql.end();
+
+if (args.json) {
+  console.log(JSON.stringify(result));
+} else {
+  console.log(`\n| check | result |\n|---|---|`);
+  console.log(`| generations | ${N}: ${Object.entries(byStatus).map(([k, v]) => `${v} ${k}`).join(", ")} in ${result.elapsed_s} s (bound ${BOUND_S} s) |`);
+  console.log(`| faults | ${faults.join(", ")}; webhooks dropped ${result.webhooks.dropped}, delivered ${result.webhooks.delivered}; injected 429 ${result.injected_errors["429"]}, 5xx ${result.injected_errors["5xx"]}; 10% of pg_net wake-ups dropped |`);
+  for (const [name, ok] of Object.entries(checks)) console.log(`| ${name.replaceAll("_", " ")} | ${ok ? "pass" : "FAIL"} |`);
+  console.log(`| scanned for secrets | ${result.scanned.responses} responses, ${result.scanned.events} events, ${result.scanned.broadcasts} broadcasts, ${result.scanned.log_bytes} log bytes, ${result.scanned.secrets} secrets |`);
+}
+if (!Object.values(checks).every(Boolean)) Deno.exit(1);
