@@ -1,0 +1,184 @@
+// Benchmarks: npm run bench. Prints a table and writes bench/results.json. Targets are
+// reported, not asserted. Baselines (pgbench, a bare Deno server) run in the same session
+// so every figure also reads as a ratio.
+import postgres from "postgres";
+import { ROOT, STACK_DIR, stackEnv } from "../stack/env.ts";
+
+const run = async (cmd: string, args: string[]) => {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
+};
+await run(Deno.execPath(), ["run", "-A", "--quiet", `${ROOT}/stack/cli.ts`, "start"]);
+const env = await stackEnv();
+const sql = postgres(env.DB_URL, { max: 4, onnotice: () => {} });
+await Deno.mkdir(`${STACK_DIR}/knobs`, { recursive: true });
+await Deno.writeTextFile(`${STACK_DIR}/knobs/net.json`, JSON.stringify({ drop_rate: 0 }));
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Closed-loop load: `concurrency` clients for `seconds`, each sending the next request when one returns. */
+async function load(makeRequest: (i: number) => Request, concurrency: number, seconds: number) {
+  const latencies: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  let i = 0;
+  let errors = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < until) {
+      const t = performance.now();
+      const res = await fetch(makeRequest(i++));
+      await res.arrayBuffer();
+      if (res.status >= 500) errors++;
+      latencies.push(performance.now() - t);
+    }
+  }));
+  return { rps: r1(latencies.length / seconds), p50_ms: r1(pct(latencies, 50)), p99_ms: r1(pct(latencies, 99)), errors };
+}
+
+async function sims(patch: Record<string, unknown>) {
+  await (await fetch(`${env.NOVITA_SIM_URL}/_sim/reset`, { method: "POST" })).body?.cancel();
+  await (await fetch(`${env.NOVITA_SIM_URL}/_sim/knobs`, { method: "POST", body: JSON.stringify(patch) })).body?.cancel();
+}
+
+async function newUser(credits: number) {
+  const res = await fetch(`${env.API_URL}/auth/v1/signup`, {
+    method: "POST",
+    body: JSON.stringify({ email: `bench-${crypto.randomUUID()}@test.local`, password: "bench-password" }),
+  });
+  const s = await res.json();
+  await sql`select public.grant_credits(${s.user.id}, ${credits})`;
+  return { id: s.user.id as string, token: s.access_token as string };
+}
+
+const results: Record<string, unknown> = { machine: { cores: navigator.hardwareConcurrency }, at: new Date().toISOString() };
+
+// 1. Baselines -----------------------------------------------------------------------------
+console.error("baselines: pgbench and a bare Deno server ...");
+const pgbenchDb = env.DB_URL.replace(/\/postgres$/, "/pgbench");
+await sql`select 1 from pg_database where datname = 'pgbench'`.then(async (r) => r.length || await sql.unsafe("create database pgbench"));
+await run("pgbench", ["-i", "-q", "-s", "10", pgbenchDb]);
+const tps = (out: string) => Number(out.match(/tps = ([\d.]+)/)?.[1]);
+results.pgbench = {
+  select_only_tps: r1(tps(await run("pgbench", ["-S", "-c", "8", "-j", "2", "-T", "10", pgbenchDb]))),
+  tpcb_like_tps: r1(tps(await run("pgbench", ["-c", "8", "-j", "2", "-T", "10", pgbenchDb]))),
+};
+const bare = new Deno.Command(Deno.execPath(), {
+  args: ["eval", `Deno.serve({ port: 54399, hostname: "127.0.0.1", onListen() {} }, () => Response.json({ ok: true }))`],
+  stdout: "null", stderr: "null",
+}).spawn();
+await new Promise((r) => setTimeout(r, 800));
+results.bare_deno = await load(() => new Request("http://127.0.0.1:54399/", { method: "POST", body: "{}" }), 32, 5);
+bare.kill();
+
+// 2. Throughput and step overhead at zero provider latency ---------------------------------
+console.error("throughput: 100 cinematic generations at zero provider latency ...");
+await sims({ latency_ms: { gemini: 0, seedream: 0, merge_face: 0, kling: 0, kie: 0 }, limits_scale: 10_000 });
+const users = await Promise.all(Array.from({ length: 10 }, () => newUser(100_000)));
+const M = 100;
+const [{ xact: xactBefore }] = await sql`select xact_commit::bigint as xact from pg_stat_database where datname = 'postgres'`;
+const t0 = performance.now();
+const ids: string[] = await Promise.all(Array.from({ length: M }, async (_, i) => {
+  const u = users[i % users.length];
+  const res = await fetch(`${env.API_URL}/functions/v1/generations`, {
+    method: "POST", headers: { Authorization: `Bearer ${u.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ idea: "benchmark skyline at dusk" }),
+  });
+  return (await res.json()).generation.id;
+}));
+for (;;) {
+  const [{ n }] = await sql`select count(*)::int as n from public.generations where id = any(${ids}) and status in ('completed', 'failed')`;
+  if (n === M) break;
+  await new Promise((r) => setTimeout(r, 50));
+}
+const wall = (performance.now() - t0) / 1000;
+const [{ xact: xactAfter }] = await sql`select xact_commit::bigint as xact from pg_stat_database where datname = 'postgres'`;
+// Step overhead: a step's commit (the event that queues the next step) -> that step's claim,
+// the moment its provider request goes out.
+const overhead = await sql`
+  select extract(epoch from (r.created_at - q.created_at)) * 1000 as ms
+  from public.generation_events q
+  join lateral (select created_at from public.generation_events r
+                where r.generation_id = q.generation_id and r.id > q.id and r.status = 'running' and r.step = q.step
+                order by r.id limit 1) r on true
+  where q.generation_id = any(${ids}) and q.status = 'queued' and q.step <> 'script'`;
+const ms = overhead.map((o) => Number(o.ms));
+results.step_overhead = { samples: ms.length, p50_ms: r1(pct(ms, 50)), p95_ms: r1(pct(ms, 95)), p99_ms: r1(pct(ms, 99)) };
+results.throughput = {
+  generations: M, wall_s: r1(wall), completed_per_s: r1(M / wall),
+  sql_transactions_per_generation: r1(Number(BigInt(xactAfter) - BigInt(xactBefore)) / M),
+};
+
+// 3. Webhook ingest, duplicates mixed in ---------------------------------------------------
+console.error("webhook ingest ...");
+const done = await sql`select webhook_token, provider_task_id from public.generations where id = any(${ids}) limit 20`;
+const event = (taskId: string) => JSON.stringify({ event_type: "ASYNC_TASK_RESULT", payload: { task: { task_id: taskId, status: "TASK_STATUS_SUCCEED" } } });
+results.webhook_ingest = await load((i) => {
+  const dup = done[i % done.length];
+  const token = i % 2 ? dup.webhook_token : crypto.randomUUID().replaceAll("-", "").padEnd(48, "0");
+  return new Request(`${env.API_URL}/functions/v1/handle-novita-webhook?token=${token}`, { method: "POST", body: event(dup.provider_task_id) });
+}, 32, 5);
+
+// 4. reconcile: cost follows due rows, not rows in flight ----------------------------------
+console.error("reconcile with 100k generations in flight ...");
+const benchUser = await newUser(1);
+await sql.begin(async (tx) => {
+  await tx`set local session_replication_role = replica`; // bulk load without dispatch and event triggers
+  await tx`
+    insert into public.generations (user_id, pipeline, status, step, attempt, lease_token, lease_until, next_attempt_at, dispatched_at,
+                                    next_poll_at, provider, provider_task_id, inputs, credits_reserved, deadline)
+    select ${benchUser.id}, 'cinematic', s.status::public.generation_status, s.step, 1,
+           case when s.status = 'running' then gen_random_uuid() end, case when s.status = 'running' then now() + interval '1 hour' end,
+           now(), now(), case when s.status = 'waiting' then now() + interval '1 hour' end,
+           case when s.status = 'waiting' then 'novita' end, case when s.status = 'waiting' then 'bench-' || i end,
+           '{"idea": "bench", "duration": 5}', 185, now() + interval '1 day'
+    from generate_series(1, 100000) i
+    cross join lateral (select (array['queued', 'running', 'waiting'])[1 + i % 3] as status,
+                               (array['base_image', 'script', 'video'])[1 + i % 3] as step) s`;
+});
+await sql`analyze public.generations`;
+const ROLLBACK = new Error("rollback");
+/** Median time of one reconcile() with `due` rows due (half polls, half expired leases),
+ * each try in a transaction that is rolled back so the next starts from the same state. */
+async function tick(due: number) {
+  const times: number[] = [];
+  for (let rep = 0; rep < 5; rep++) {
+    await sql.begin(async (tx) => {
+      if (due) {
+        await tx`update public.generations set next_poll_at = now() - interval '1 second'
+                 where id in (select id from public.generations where user_id = ${benchUser.id} and status = 'waiting' limit ${Math.ceil(due / 2)})`;
+        await tx`update public.generations set lease_until = now() - interval '1 second'
+                 where id in (select id from public.generations where user_id = ${benchUser.id} and status = 'running' limit ${Math.floor(due / 2)})`;
+      }
+      const t = performance.now();
+      await tx`select public.reconcile()`;
+      times.push(performance.now() - t);
+      throw ROLLBACK;
+    }).catch((e) => {
+      if (e !== ROLLBACK) throw e;
+    });
+  }
+  return r1(pct(times, 50));
+}
+results.reconcile = { in_flight: 100_000, tick_0_due_ms: await tick(0), tick_1k_due_ms: await tick(1000), tick_10k_due_ms: await tick(10_000) };
+await sql`delete from public.generations where user_id = ${benchUser.id}`;
+
+// ------------------------------------------------------------------------------------------
+const r = results as Record<string, any>;
+const targets = [
+  ["step overhead p99 (commit -> next step's provider call)", `${r.step_overhead.p99_ms} ms (p50 ${r.step_overhead.p50_ms}, p95 ${r.step_overhead.p95_ms})`, "<= 50 ms", r.step_overhead.p99_ms <= 50],
+  ["throughput at zero provider latency", `${r.throughput.completed_per_s} generations/s (${r.throughput.sql_transactions_per_generation} SQL transactions each)`, ">= 50/s", r.throughput.completed_per_s >= 50],
+  ["webhook ingest, half duplicates", `${r.webhook_ingest.rps} req/s, p99 ${r.webhook_ingest.p99_ms} ms (${r1(r.webhook_ingest.rps / r.bare_deno.rps * 100)}% of bare Deno)`, ">= 2000 req/s, p99 <= 25 ms", r.webhook_ingest.rps >= 2000 && r.webhook_ingest.p99_ms <= 25],
+  ["reconcile tick, 100k in flight", `0 due ${r.reconcile.tick_0_due_ms} ms, 1k due ${r.reconcile.tick_1k_due_ms} ms, 10k due ${r.reconcile.tick_10k_due_ms} ms`, "<= 50 ms (1k due)", r.reconcile.tick_1k_due_ms <= 50],
+  ["baseline: pgbench", `${r.pgbench.select_only_tps} TPS select-only, ${r.pgbench.tpcb_like_tps} TPS TPC-B-like`, "", true],
+  ["baseline: bare Deno server", `${r.bare_deno.rps} req/s, p99 ${r.bare_deno.p99_ms} ms`, "", true],
+] as const;
+r.targets = Object.fromEntries(targets.filter((t) => t[2]).map(([name, , target, met]) => [name, { target, met }]));
+console.log("| benchmark | result | target | met |\n|---|---|---|---|");
+for (const [name, value, target, met] of targets) console.log(`| ${name} | ${value} | ${target} | ${target ? (met ? "yes" : "no") : ""} |`);
+await Deno.writeTextFile(`${ROOT}/bench/results.json`, JSON.stringify(results, null, 2) + "\n");
+await sims({});
+await sql.end();
