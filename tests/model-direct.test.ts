@@ -203,7 +203,7 @@ describe("status shapes", () => {
     }
     await sql`select public.reconcile()`;
     await simKnobs({ latency_ms: { kie: 3000 } });
-    await sql`update public.generations set dispatched_at = now() - interval '1 minute' where id = ${id}`;
+    await sql`update public.generations set wake_at = now() - interval '1 minute' where id = ${id}`;
     await sql`select public.reconcile()`;
     await waitForStatus(id, ["waiting"]);
     expect((await status(user, id)).body).toMatchObject({ status: "processing", results: [], credits_used: 0 });

@@ -61,6 +61,7 @@ create table public.generations (
   next_attempt_at timestamptz not null default now(),
   dispatched_at timestamptz,   -- when the outstanding wake-up for this queued state was sent
   dispatch_count integer not null default 0,
+  wake_at timestamptz,          -- queued: when reconcile should (re)send the wake-up
   next_poll_at timestamptz,
   poll_count integer not null default 0,
   deadline timestamptz not null default now() + interval '30 minutes',
@@ -87,7 +88,7 @@ create table public.generations (
 );
 
 create index generations_user_created_idx on public.generations (user_id, created_at desc);
-create index generations_queued_due_idx on public.generations (next_attempt_at) where status = 'queued';
+create index generations_queued_wake_idx on public.generations (wake_at) where status = 'queued';
 create index generations_lease_idx on public.generations (lease_until) where status = 'running';
 create index generations_poll_idx on public.generations (next_poll_at) where status = 'waiting';
 create index generations_deadline_idx on public.generations (deadline)

@@ -42,11 +42,18 @@ begin
       message = format('Generation %s cannot complete at step %s', old.id, new.step);
   end if;
 
-  -- Dispatch bookkeeping: a row that enters a due queued step is dispatched now.
-  if new.status = 'queued' and new.next_attempt_at <= now()
-     and (old.status <> 'queued' or old.step <> new.step) then
-    new.dispatched_at := now();
-    new.dispatch_count := old.dispatch_count + 1;
+  -- Dispatch bookkeeping: a row entering a due queued step is dispatched now, and reconcile
+  -- looks again in 15 s in case the wake-up is lost; a retry due later waits for reconcile.
+  if new.status <> 'queued' then
+    new.wake_at := null;
+  elsif old.status <> 'queued' or old.step <> new.step then
+    if new.next_attempt_at <= now() then
+      new.dispatched_at := now();
+      new.dispatch_count := old.dispatch_count + 1;
+      new.wake_at := now() + interval '15 seconds';
+    else
+      new.wake_at := new.next_attempt_at;
+    end if;
   end if;
   new.updated_at := now();
   return new;
@@ -58,6 +65,7 @@ begin
   if new.status = 'queued' and new.next_attempt_at <= now() then
     new.dispatched_at := now();
     new.dispatch_count := 1;
+    new.wake_at := now() + interval '15 seconds';
   end if;
   return new;
 end $$;

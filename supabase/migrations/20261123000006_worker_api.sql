@@ -103,7 +103,7 @@ declare
 begin
   update public.generations g
   set status = case when g.attempt >= s.max_attempts then 'failed' else 'queued' end::public.generation_status,
-      lease_token = null, lease_until = null, dispatched_at = null, error_code = p_code,
+      lease_token = null, lease_until = null, error_code = p_code,
       error_message = case when g.attempt >= s.max_attempts
         then format('%s (gave up after %s attempts)', p_message, g.attempt) else p_message end,
       next_attempt_at = now() + make_interval(secs => greatest(

@@ -30,10 +30,9 @@ begin
   get diagnostics expired = row_count;
 
   -- Due retries, and wake-ups that pg_net lost (not claimed 15 s after dispatch).
-  update public.generations g set dispatched_at = now(), dispatch_count = g.dispatch_count + 1
-  where g.id in (select id from public.generations
-                 where status = 'queued' and next_attempt_at <= now()
-                   and (dispatched_at is null or dispatched_at < now() - interval '15 seconds')
+  update public.generations g
+  set dispatched_at = now(), dispatch_count = g.dispatch_count + 1, wake_at = now() + interval '15 seconds'
+  where g.id in (select id from public.generations where status = 'queued' and wake_at <= now()
                  for update skip locked);
   get diagnostics redispatched = row_count;
 

@@ -24,7 +24,8 @@ select is((select status::text from public.generations where id = :'gid'), 'queu
 select ok((select next_attempt_at > now() + interval '59 seconds' from public.generations where id = :'gid'),
   'the retry waits at least the provider''s Retry-After');
 
-update public.generations set next_attempt_at = now() where id = :'gid';
+-- Time passes: the retry becomes due.
+update public.generations set next_attempt_at = now(), wake_at = now() where id = :'gid';
 select public.reconcile();
 select is((select count(*)::int from net.http_request_queue where id > :before and url like '%/txt2img'), 2,
   'reconcile dispatches the retry once it is due');

@@ -32,7 +32,7 @@ select is((select balance from public.credit_accounts where user_id = :'uid'), 1
 
 -- A lost wake-up: queued, dispatched long ago, never claimed.
 select tests.new_generation(:'uid') as lost \gset
-update public.generations set dispatched_at = now() - interval '20 seconds' where id = :'lost';
+update public.generations set wake_at = now() - interval '1 second' where id = :'lost';
 select public.reconcile();
 select is((select count(*)::int from net.http_request_queue where id > :before
   and convert_from(body, 'UTF8')::jsonb ->> 'generation_id' = :'lost'), 2, 'a lost wake-up is sent again');

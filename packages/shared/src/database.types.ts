@@ -75,14 +75,14 @@ isOneToOne: false
                   ]
                 },"generations": {
                   Row: {
-                    "attempt": number,"billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_reserved": number,"deadline": string,"dispatch_count": number,"dispatched_at": string | null,"error_code": string | null,"error_message": string | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"lease_token": string | null,"lease_until": string | null,"next_attempt_at": string,"next_poll_at": string | null,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count": number,"progress": number,"provider": string | null,"provider_task_id": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string,"updated_at": string,"user_id": string,"visibility": string,"webhook_token": string
+                    "attempt": number,"billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_reserved": number,"deadline": string,"dispatch_count": number,"dispatched_at": string | null,"error_code": string | null,"error_message": string | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"lease_token": string | null,"lease_until": string | null,"next_attempt_at": string,"next_poll_at": string | null,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count": number,"progress": number,"provider": string | null,"provider_task_id": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string,"updated_at": string,"user_id": string,"visibility": string,"wake_at": string | null,"webhook_token": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "attempt"?: number,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_reserved": number,"deadline"?: string,"dispatch_count"?: number,"dispatched_at"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"progress"?: number,"provider"?: string | null,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step": string,"updated_at"?: string,"user_id": string,"visibility"?: string,"webhook_token"?: string
+                    "attempt"?: number,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_reserved": number,"deadline"?: string,"dispatch_count"?: number,"dispatched_at"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"progress"?: number,"provider"?: string | null,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step": string,"updated_at"?: string,"user_id": string,"visibility"?: string,"wake_at"?: string | null,"webhook_token"?: string
                   }
                   Update: {
-                    "attempt"?: number,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_reserved"?: number,"deadline"?: string,"dispatch_count"?: number,"dispatched_at"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"progress"?: number,"provider"?: string | null,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string,"updated_at"?: string,"user_id"?: string,"visibility"?: string,"webhook_token"?: string
+                    "attempt"?: number,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_reserved"?: number,"deadline"?: string,"dispatch_count"?: number,"dispatched_at"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"progress"?: number,"provider"?: string | null,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string,"updated_at"?: string,"user_id"?: string,"visibility"?: string,"wake_at"?: string | null,"webhook_token"?: string
                   }
                   Relationships: [
                     {
@@ -187,6 +187,7 @@ isOneToOne: false
 "updated_at": string,
 "user_id": string,
 "visibility": string,
+"wake_at": string | null,
 "webhook_token": string
             }
                           SetofOptions: {
@@ -248,6 +249,7 @@ isOneToOne: false
 "updated_at": string,
 "user_id": string,
 "visibility": string,
+"wake_at": string | null,
 "webhook_token": string
             }
                           SetofOptions: {
@@ -299,6 +301,7 @@ isOneToOne: false
 "updated_at": string,
 "user_id": string,
 "visibility": string,
+"wake_at": string | null,
 "webhook_token": string
             }
                           SetofOptions: {
@@ -370,6 +373,7 @@ isOneToOne: false
 "updated_at": string,
 "user_id": string,
 "visibility": string,
+"wake_at": string | null,
 "webhook_token": string
             }
                           SetofOptions: {

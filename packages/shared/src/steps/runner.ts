@@ -5,6 +5,7 @@ import { AppError } from "../errors.ts";
 import { logError } from "../log.ts";
 import { functionApp, parseBody, requireServiceRole } from "../http.ts";
 import { ProviderError } from "../providers/errors.ts";
+import { checkTask } from "./tasks.ts";
 
 export type StepOutcome =
   | { next: string | null; outputs?: Record<string, unknown> }
@@ -17,7 +18,10 @@ export async function runClaimed(claim: Claim, step: string, handler: StepHandle
   try {
     const outcome = await handler(claim);
     if ("awaitTask" in outcome) {
-      await awaitTask(claim, outcome.awaitTask.provider, outcome.awaitTask.taskId, outcome.outputs);
+      // A fast provider can finish, and its webhook arrive, before this commit: look once now.
+      if (await awaitTask(claim, outcome.awaitTask.provider, outcome.awaitTask.taskId, outcome.outputs)) {
+        await checkTask(claim.generation_id);
+      }
     } else {
       await completeStep(claim, outcome.outputs ?? {}, outcome.next);
     }
