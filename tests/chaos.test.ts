@@ -1,11 +1,12 @@
 // The chaos run in small: 20 generations through lost, duplicated and delayed webhooks,
 // 429s and 5xx, lost wake-ups, a killed functions process and a crashed database.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { expect, it } from "vitest";
 import { ROOT } from "./helpers";
 
-it("loses nothing, charges exactly, does nothing twice and leaks no secret under faults", () => {
-  const out = execFileSync(`${ROOT}node_modules/.bin/deno`, ["run", "-A", "--quiet", "chaos/main.ts", "--generations", "20", "--bound-seconds", "400", "--json"], {
+it("loses nothing, charges exactly, does nothing twice and leaks no secret under faults", async () => {
+  const { stdout: out } = await promisify(execFile)(`${ROOT}node_modules/.bin/deno`, ["run", "-A", "--quiet", "chaos/main.ts", "--generations", "20", "--bound-seconds", "400", "--json"], {
     cwd: ROOT, encoding: "utf8", timeout: 460_000,
   });
   const result = JSON.parse(out.trim().split("\n").at(-1)!);

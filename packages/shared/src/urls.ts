@@ -9,14 +9,27 @@ const PRIVATE_V4: [number, number][] = [
   [0xac100000, 12], [0xc0000000, 24], [0xc0a80000, 16], [0xc6120000, 15], [0xe0000000, 3],
 ];
 
+function privateV4(n: number) {
+  return PRIVATE_V4.some(([base, bits]) => (n >>> (32 - bits)) === (base >>> (32 - bits)));
+}
+
+/** The eight 16-bit words of an IPv6 address (dotted IPv4 tails normalized by URL first). */
+function ipv6Words(ip: string): number[] {
+  const canonical = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  const [head, tail] = canonical.includes("::") ? canonical.split("::") : [canonical, undefined];
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  return [...h, ...Array(8 - h.length - t.length).fill("0"), ...t].map((w) => parseInt(w, 16));
+}
+
 export function isPrivateAddress(ip: string): boolean {
-  const v4 = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
-  if (isIP(v4) === 4) {
-    const n = v4.split(".").reduce((a, p) => (a << 8) + Number(p), 0) >>> 0;
-    return PRIVATE_V4.some(([base, bits]) => (n >>> (32 - bits)) === (base >>> (32 - bits)));
-  }
-  const v6 = ip.toLowerCase();
-  return v6 === "::" || v6 === "::1" || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || v6.startsWith("ff");
+  if (isIP(ip) === 4) return privateV4(ip.split(".").reduce((a, p) => (a << 8) + Number(p), 0) >>> 0);
+  const w = ipv6Words(ip);
+  const embeddedV4 = ((w[6] << 16) | w[7]) >>> 0;
+  // IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96, which holds :: and ::1) and NAT64.
+  if (w.slice(0, 5).every((x) => x === 0) && (w[5] === 0xffff || w[5] === 0)) return privateV4(embeddedV4);
+  if (w[0] === 0x64 && w[1] === 0xff9b && w.slice(2, 6).every((x) => x === 0)) return privateV4(embeddedV4);
+  return (w[0] & 0xfe00) === 0xfc00 || (w[0] & 0xffc0) === 0xfe80 || (w[0] & 0xff00) === 0xff00;
 }
 
 /** Refuses URLs that are not https or that resolve to loopback, private or link-local
