@@ -5,6 +5,7 @@ import {
 } from "./common.ts";
 import { imageSize, makeImage, makeVideo, toPng } from "./media.ts";
 import { logError } from "../packages/shared/src/log.ts";
+import { fromBase64, toBase64 } from "../packages/shared/src/providers/http.ts";
 
 export const NOVITA_KEY = "sk_sim_novita_key";
 
@@ -43,9 +44,7 @@ function checkFields(body: Record<string, unknown>, spec: Record<string, [string
 
 function decodeImage(field: string, value: string): Uint8Array<ArrayBuffer> | Response {
   try {
-    const raw = atob(value);
-    const bytes = new Uint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    const bytes = fromBase64(value);
     if (bytes.length > 30 * 1024 * 1024) return novitaError(400, "IMAGE_FILE_EXCEEDS_MAX_SIZE", `${field} exceeds 30 MB`);
     const size = imageSize(bytes);
     if (!size) return novitaError(400, "INVALID_IMAGE_FORMAT", `${field} is not a PNG or JPEG image`);
@@ -107,11 +106,7 @@ async function seedream(origin: string, body: Record<string, any>) {
   await sleep(knobs.latency_ms.seedream ?? 0);
   const jpeg = await makeImage(body.prompt, w, h, "jpg");
   count("seedream_images");
-  if (body.response_format === "b64_json") {
-    let s = "";
-    for (const b of jpeg) s += String.fromCharCode(b);
-    return Response.json({ image_urls: [], binary_data_base64: [btoa(s)] });
-  }
+  if (body.response_format === "b64_json") return Response.json({ image_urls: [], binary_data_base64: [toBase64(jpeg)] });
   return Response.json({ image_urls: [publishFile(origin, jpeg, "image/jpeg", "jpeg").url], binary_data_base64: [] });
 }
 
@@ -131,10 +126,7 @@ async function mergeFace(body: Record<string, any>) {
   await sleep(knobs.latency_ms.merge_face ?? 0);
   if (knobs.no_face) return novitaError(400, "IMAGE_NO_FACE_DETECTED", "no face detected in face_image_file");
   count("merge_face_images");
-  const png = await toPng(image);
-  let s = "";
-  for (let i = 0; i < png.length; i += 0x8000) s += String.fromCharCode(...png.subarray(i, i + 0x8000));
-  return Response.json({ image_file: btoa(s), image_type: "png" });
+  return Response.json({ image_file: toBase64(await toPng(image)), image_type: "png" });
 }
 
 async function klingSubmit(origin: string, body: Record<string, any>) {

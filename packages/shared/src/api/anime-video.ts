@@ -7,7 +7,7 @@ import { AppError } from "../errors.ts";
 import { type Env, functionApp, parseBody, requireUser } from "../http.ts";
 import { MODELS, type ModelDirectInputs, normalizeVideoRequest, videoRequest } from "../models.ts";
 import { optimizeVideoPrompt } from "../providers/gemini.ts";
-import { ProviderError } from "../providers/errors.ts";
+import { ProviderError } from "../providers/http.ts";
 import { geminiConfig } from "../providers/index.ts";
 import { assertPublicUrl } from "../urls.ts";
 

@@ -1,6 +1,6 @@
 // Google Gemini generateContent with structured JSON output (shared/providers/gemini.md).
 import { z } from "zod";
-import { ProviderError, providerFetch, providerHttpError, readJsonBody } from "./errors.ts";
+import { ProviderError, providerFetch, providerHttpError, readJsonBody } from "./http.ts";
 
 export type GeminiConfig = { baseUrl: string; apiKey: string; model: string };
 

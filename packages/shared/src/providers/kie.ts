@@ -1,7 +1,7 @@
 // kie.ai Market API: createTask, recordInfo and callback signatures (shared/providers/kie.md).
 // Always read the body `code`: auth errors arrive inside HTTP 200.
 import type { ErrorCode } from "../errors.ts";
-import { ProviderError, providerFetch, readJsonBody } from "./errors.ts";
+import { ProviderError, providerFetch, readJsonBody } from "./http.ts";
 import type { TaskResult } from "./novita.ts";
 
 export type KieConfig = { baseUrl: string; apiKey: string };

@@ -2,7 +2,7 @@
 // task-result (shared/providers/novita.md).
 import { z } from "zod";
 import type { ErrorCode } from "../errors.ts";
-import { fromBase64, ProviderError, providerFetch, providerHttpError, readJsonBody } from "./errors.ts";
+import { fromBase64, ProviderError, providerFetch, providerHttpError, readJsonBody } from "./http.ts";
 
 export type NovitaConfig = { baseUrl: string; apiKey: string };
 

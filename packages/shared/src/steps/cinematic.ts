@@ -2,7 +2,7 @@
 import { config } from "../config.ts";
 import type { Claim } from "../engine.ts";
 import { generateScript, type Script } from "../providers/gemini.ts";
-import { downloadBytes, toBase64 } from "../providers/errors.ts";
+import { downloadBytes, toBase64 } from "../providers/http.ts";
 import { geminiConfig, novitaConfig } from "../providers/index.ts";
 import { mergeFace, SEEDREAM_SIZES, seedreamTxt2Img, submitImageToVideo } from "../providers/novita.ts";
 import { downloadObject, uploadObject } from "../storage.ts";

@@ -4,7 +4,7 @@ import { type Claim, awaitTask, claimStep, completeStep, failStep, scheduleRetry
 import { AppError } from "../errors.ts";
 import { logError } from "../log.ts";
 import { functionApp, parseBody, requireServiceRole } from "../http.ts";
-import { ProviderError } from "../providers/errors.ts";
+import { ProviderError } from "../providers/http.ts";
 import { checkTask } from "./tasks.ts";
 
 export type StepOutcome =

@@ -1,7 +1,7 @@
 // Finishing provider tasks: webhooks and polls both end here, and both trust only a
 // freshly fetched task result.
 import { type Waiting, failTask, reportTaskProgress, resolveTask, waitingGeneration } from "../engine.ts";
-import { ProviderError } from "../providers/errors.ts";
+import { ProviderError } from "../providers/http.ts";
 import { kieConfig, novitaConfig } from "../providers/index.ts";
 import { recordInfo } from "../providers/kie.ts";
 import { getTaskResult, type TaskResult } from "../providers/novita.ts";
