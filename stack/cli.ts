@@ -122,22 +122,52 @@ async function pgCtl(action: "start" | "restart" | "stop", mode: "fast" | "immed
 }
 
 async function startPostgres() {
-  if (await pgRunning()) return;
-  const fresh = !(await exists(`${PG_DATA}/PG_VERSION`));
-  if (fresh) await initDatabase();
-  await pgCtl("start");
-  if (fresh) {
-    await migrate();
-    // pg_cron 1.4's launcher, started before the extension existed, never runs jobs.
-    await pgCtl("restart");
+  if (!(await pgRunning())) {
+    const fresh = !(await exists(`${PG_DATA}/PG_VERSION`));
+    if (fresh) await initDatabase();
+    await pgCtl("start");
+    if (fresh) {
+      await psql(`${ROOT}/stack/platform.sql`);
+      await pushMigrations(true);
+      await psql(`${ROOT}/supabase/seed.sql`);
+      // pg_cron 1.4's launcher, started before the extension existed, never runs jobs.
+      await pgCtl("restart");
+      return;
+    }
   }
+  await pushMigrations(false);
 }
 
-async function migrate() {
+const APPLIED = () => `${PG_DATA}/../reelforge-migrations.json`;
+
+async function migrationHashes(): Promise<Record<string, string>> {
+  const hashes: Record<string, string> = {};
+  for await (const f of Deno.readDir(`${ROOT}/supabase/migrations`)) {
+    const bytes = await Deno.readFile(`${ROOT}/supabase/migrations/${f.name}`);
+    hashes[f.name] = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  return hashes;
+}
+
+/** Applies new migrations with the supabase CLI. A migration that changed after it was
+ * applied (or a database with no record of what was applied) cannot be brought up to date
+ * by a push: this throwaway database is then made anew. */
+async function pushMigrations(fresh: boolean) {
+  const current = await migrationHashes();
+  const record = await Deno.readTextFile(APPLIED()).catch(() => null);
+  const applied: Record<string, string> = JSON.parse(record ?? "{}");
+  if ((!fresh && record === null) || Object.entries(applied).some(([name, hash]) => current[name] !== hash)) {
+    console.error("stack: migrations changed since this local database was made; recreating it");
+    await stopDaemons();
+    await pgCtl("stop");
+    await Deno.remove(PG_DATA, { recursive: true });
+    await Deno.remove(APPLIED()).catch(() => {});
+    return await startPostgres();
+  }
+  if (Object.keys(current).every((name) => name in applied)) return;
   await run(["psql", DB_URL, "-c", "alter user postgres password 'postgres'"]);
-  await psql(`${ROOT}/stack/platform.sql`);
   await run(["npx", "supabase", "db", "push", "--db-url", DB_URL, "--yes"]);
-  await psql(`${ROOT}/supabase/seed.sql`);
+  await Deno.writeTextFile(APPLIED(), JSON.stringify(current, null, 1));
 }
 
 function pidFile(name: Daemon) {
@@ -210,8 +240,12 @@ async function start() {
   console.log(lines);
 }
 
-async function stop() {
+async function stopDaemons() {
   for (const name of Object.keys(DAEMONS) as Daemon[]) await stopDaemon(name);
+}
+
+async function stop() {
+  await stopDaemons();
   if (await pgRunning()) await pgCtl("stop");
 }
 
@@ -238,6 +272,7 @@ const commands: Record<string, () => Promise<unknown>> = {
   reset: async () => {
     await stop();
     await Deno.remove(PG_DATA, { recursive: true }).catch(() => {});
+    await Deno.remove(APPLIED()).catch(() => {});
     await start();
   },
   "restart-postgres": () => pgCtl("restart"),

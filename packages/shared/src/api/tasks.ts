@@ -4,7 +4,6 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { config } from "../config.ts";
-import { db } from "../db.ts";
 import { waitingGeneration } from "../engine.ts";
 import { AppError } from "../errors.ts";
 import { type Env, functionApp, parseBody, requireServiceRole } from "../http.ts";
@@ -30,19 +29,20 @@ function tokenOf(c: Context): string {
   return token;
 }
 
-async function wake(generationId: string) {
-  const work = checkTask(generationId);
+/** Wakes the generation waiting on this provider task; late, duplicate or unknown
+ * deliveries are acknowledged and change nothing. */
+async function wake(token: string, provider: string, taskId: string) {
+  const w = await waitingGeneration({ webhookToken: token });
+  if (!w || w.provider !== provider || w.provider_task_id !== taskId) return { ignored: "no waiting task" };
+  const work = checkTask(w.id);
   if (!inBackground(work)) await work;
+  return {};
 }
 
 async function novita(c: Context, event: z.infer<typeof novitaEvent>) {
   const token = tokenOf(c);
   if (event.event_type !== "ASYNC_TASK_RESULT") return { ignored: "event type" };
-  const w = await waitingGeneration({ webhookToken: token });
-  // Late, duplicate or unknown: acknowledge and change nothing.
-  if (!w || w.provider !== "novita" || w.provider_task_id !== event.payload.task.task_id) return { ignored: "no waiting task" };
-  await wake(w.id);
-  return {};
+  return await wake(token, "novita", event.payload.task.task_id);
 }
 
 async function verifyKieSignature(c: Context, taskId: string) {
@@ -63,12 +63,7 @@ async function kie(c: Context, callback: z.infer<typeof kieCallback>) {
   const taskId = callback.data.taskId ?? callback.data.task_id;
   if (!taskId) throw new AppError("INVALID_REQUEST", "data.taskId is required");
   await verifyKieSignature(c, taskId);
-  const token = tokenOf(c);
-  const [g] = await db()`select id from public.generations
-    where webhook_token = ${token} and provider = 'kie' and provider_task_id = ${taskId} and status = 'waiting'`;
-  if (!g) return { ignored: "no waiting task" };
-  await wake(g.id);
-  return {};
+  return await wake(tokenOf(c), "kie", taskId);
 }
 
 /** One callback entry for all providers (POST /generation/webhook). */
