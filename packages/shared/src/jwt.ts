@@ -13,14 +13,16 @@ function fromBase64url(s: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(b, (c) => c.charCodeAt(0));
 }
 
-async function hmacKey(secret: string) {
-  return await crypto.subtle.importKey(
-    "raw",
-    enc.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign", "verify"],
-  );
+// Every request verifies a token: import each secret's key once.
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    keys.set(secret, key);
+  }
+  return key;
 }
 
 export async function signJwt(claims: Record<string, unknown>, secret: string): Promise<string> {
