@@ -2,6 +2,7 @@
 // reported, not asserted. Baselines (pgbench, a bare Deno server) run in the same session
 // so every figure also reads as a ratio.
 import postgres from "postgres";
+import { resetSimulators, setNetDropRate, signUp } from "../stack/control.ts";
 import { ROOT, STACK_DIR, stackEnv } from "../stack/env.ts";
 
 const run = async (cmd: string, args: string[]) => {
@@ -12,8 +13,7 @@ const run = async (cmd: string, args: string[]) => {
 await run(Deno.execPath(), ["run", "-A", "--quiet", `${ROOT}/stack/cli.ts`, "start"]);
 const env = await stackEnv();
 const sql = postgres(env.DB_URL, { max: 4, onnotice: () => {} });
-await Deno.mkdir(`${STACK_DIR}/knobs`, { recursive: true });
-await Deno.writeTextFile(`${STACK_DIR}/knobs/net.json`, JSON.stringify({ drop_rate: 0 }));
+setNetDropRate(STACK_DIR, 0);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -39,19 +39,10 @@ async function load(makeRequest: (i: number) => Request, concurrency: number, se
   return { rps: r1(latencies.length / seconds), p50_ms: r1(pct(latencies, 50)), p99_ms: r1(pct(latencies, 99)), errors };
 }
 
-async function sims(patch: Record<string, unknown>) {
-  await (await fetch(`${env.NOVITA_SIM_URL}/_sim/reset`, { method: "POST" })).body?.cancel();
-  await (await fetch(`${env.NOVITA_SIM_URL}/_sim/knobs`, { method: "POST", body: JSON.stringify(patch) })).body?.cancel();
-}
-
 async function newUser(credits: number) {
-  const res = await fetch(`${env.API_URL}/auth/v1/signup`, {
-    method: "POST",
-    body: JSON.stringify({ email: `bench-${crypto.randomUUID()}@test.local`, password: "bench-password" }),
-  });
-  const s = await res.json();
-  await sql`select public.grant_credits(${s.user.id}, ${credits})`;
-  return { id: s.user.id as string, token: s.access_token as string };
+  const user = await signUp(env.API_URL, "bench");
+  await sql`select public.grant_credits(${user.id}, ${credits})`;
+  return user;
 }
 
 const results: Record<string, unknown> = { machine: { cores: navigator.hardwareConcurrency }, at: new Date().toISOString() };
@@ -75,7 +66,7 @@ results.bare_deno = await load(() => new Request("http://127.0.0.1:54399/", { me
 bare.kill();
 
 // 2. Step overhead and throughput at zero provider latency ----------------------------------
-await sims({ latency_ms: { gemini: 0, seedream: 0, merge_face: 0, kling: 0, kie: 0 }, limits_scale: 10_000 });
+await resetSimulators(env.NOVITA_SIM_URL, { latency_ms: { gemini: 0, seedream: 0, merge_face: 0, kling: 0, kie: 0 }, limits_scale: 10_000 });
 const users = await Promise.all(Array.from({ length: 10 }, () => newUser(100_000)));
 
 async function createGeneration(i: number): Promise<string> {
@@ -223,5 +214,5 @@ r.targets = Object.fromEntries(targets.filter((t) => t[2]).map(([name, , target,
 console.log("| benchmark | result | target | met |\n|---|---|---|---|");
 for (const [name, value, target, met] of targets) console.log(`| ${name} | ${value} | ${target} | ${target ? (met ? "yes" : "no") : ""} |`);
 await Deno.writeTextFile(`${ROOT}/bench/results.json`, JSON.stringify(results, null, 2) + "\n");
-await sims({});
+await resetSimulators(env.NOVITA_SIM_URL);
 await sql.end();

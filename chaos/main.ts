@@ -5,6 +5,7 @@
 //   npm run chaos -- [--generations 200] [--bound-seconds 600] [--json]
 import postgres from "postgres";
 import { parseArgs } from "node:util";
+import { resetSimulators, setNetDropRate, signUp } from "../stack/control.ts";
 import { ROOT, STACK_DIR, stackEnv } from "../stack/env.ts";
 
 const { values: args } = parseArgs({
@@ -46,24 +47,14 @@ async function api(token: string, method: string, path: string, body?: unknown) 
   }
 }
 
-async function knobs(patch: Record<string, unknown>) {
-  await (await fetch(`${env.NOVITA_SIM_URL}/_sim/reset`, { method: "POST" })).body?.cancel();
-  await (await fetch(`${env.NOVITA_SIM_URL}/_sim/knobs`, { method: "POST", body: JSON.stringify(patch) })).body?.cancel();
-}
-
-async function setNetDropRate(rate: number) {
-  await Deno.mkdir(`${STACK_DIR}/knobs`, { recursive: true });
-  await Deno.writeTextFile(`${STACK_DIR}/knobs/net.json`, JSON.stringify({ drop_rate: rate }));
-}
-
 // --- faults on -------------------------------------------------------------------------
-await knobs({
+await resetSimulators(env.NOVITA_SIM_URL, {
   latency_ms: { gemini: 50, seedream: 100, merge_face: 100, kling: 1500 },
   webhook_drop_rate: 0.3, webhook_duplicate_rate: 0.2, webhook_delay_ms: 3000, webhook_retry_delay_ms: 500,
   error_429_rate: 0.05, error_5xx_rate: 0.1,
   limits_scale: 50, // the documented per-minute limits, scaled to this many generations
 });
-await setNetDropRate(0.1);
+setNetDropRate(STACK_DIR, 0.1);
 
 // --- users and generations ---------------------------------------------------------------
 const selfie = await new Deno.Command("ffmpeg", {
@@ -72,13 +63,9 @@ const selfie = await new Deno.Command("ffmpeg", {
 }).output();
 
 const users = await Promise.all(Array.from({ length: Math.ceil(N / 10) }, async () => {
-  const res = await fetch(`${env.API_URL}/auth/v1/signup`, {
-    method: "POST",
-    body: JSON.stringify({ email: `chaos-${crypto.randomUUID()}@test.local`, password: "chaos-password" }),
-  });
-  const session = await res.json();
-  await sql`select public.grant_credits(${session.user.id}, 5000)`;
-  return { id: session.user.id as string, token: session.access_token as string };
+  const user = await signUp(env.API_URL, "chaos");
+  await sql`select public.grant_credits(${user.id}, 5000)`;
+  return user;
 }));
 
 const started = Date.now();
@@ -133,7 +120,7 @@ while (Date.now() - started < BOUND_S * 1000) {
   await new Promise((r) => setTimeout(r, 1000));
 }
 const elapsedS = (Date.now() - started) / 1000;
-await setNetDropRate(0);
+setNetDropRate(STACK_DIR, 0);
 
 // --- checks ------------------------------------------------------------------------------
 const stats = await (await fetch(`${env.NOVITA_SIM_URL}/_sim/stats`)).json();
@@ -196,7 +183,7 @@ const result = {
   scanned: { responses: responses.length, events: events.length, broadcasts: broadcasts.length, log_bytes: logs.join("").length, secrets: secrets.length },
   unbalanced_generations: unbalanced.length, double_logged_events: doubleLogged[0].n, completed_without_video: missingVideos, leaks, checks,
 };
-await knobs({});
+await resetSimulators(env.NOVITA_SIM_URL);
 await sql.end();
 
 if (args.json) {

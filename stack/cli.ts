@@ -16,6 +16,9 @@ import {
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const IS_ROOT = Deno.uid() === 0;
 const PG_DATA = await pgDataDir();
+// Holds PG_DATA (owned by postgres) and the record of applied migrations.
+const PG_HOME = PG_DATA.replace(/\/pgdata$/, "");
+const APPLIED = `${PG_HOME}/reelforge-migrations.json`;
 const DAEMONS = {
   gateway: { script: "stack/gateway.ts", health: `${API_URL}/_stack/health` },
   worker: { script: "stack/worker.ts", health: null },
@@ -93,7 +96,7 @@ async function psql(sqlFile: string) {
 
 async function initDatabase() {
   await Deno.mkdir(PG_DATA, { recursive: true });
-  if (IS_ROOT) await run(["chown", "-R", "postgres:postgres", PG_DATA.replace(/\/pgdata$/, "")]);
+  if (IS_ROOT) await run(["chown", "-R", "postgres:postgres", PG_HOME]);
   await run([`${PG_BIN}/initdb`, "-D", PG_DATA, "-U", "postgres", "--auth=trust", "-E", "UTF8"], {
     asPostgres: true,
   });
@@ -138,8 +141,6 @@ async function startPostgres() {
   await pushMigrations(false);
 }
 
-const APPLIED = () => `${PG_DATA}/../reelforge-migrations.json`;
-
 async function migrationHashes(): Promise<Record<string, string>> {
   const hashes: Record<string, string> = {};
   for await (const f of Deno.readDir(`${ROOT}/supabase/migrations`)) {
@@ -154,20 +155,20 @@ async function migrationHashes(): Promise<Record<string, string>> {
  * by a push: this throwaway database is then made anew. */
 async function pushMigrations(fresh: boolean) {
   const current = await migrationHashes();
-  const record = await Deno.readTextFile(APPLIED()).catch(() => null);
+  // A fresh database has applied nothing, whatever an old record says.
+  const record = fresh ? "{}" : await Deno.readTextFile(APPLIED).catch(() => null);
   const applied: Record<string, string> = JSON.parse(record ?? "{}");
-  if ((!fresh && record === null) || Object.entries(applied).some(([name, hash]) => current[name] !== hash)) {
+  if (record === null || Object.entries(applied).some(([name, hash]) => current[name] !== hash)) {
     console.error("stack: migrations changed since this local database was made; recreating it");
     await stopDaemons();
     await pgCtl("stop");
     await Deno.remove(PG_DATA, { recursive: true });
-    await Deno.remove(APPLIED()).catch(() => {});
     return await startPostgres();
   }
   if (Object.keys(current).every((name) => name in applied)) return;
   await run(["psql", DB_URL, "-c", "alter user postgres password 'postgres'"]);
   await run(["npx", "supabase", "db", "push", "--db-url", DB_URL, "--yes"]);
-  await Deno.writeTextFile(APPLIED(), JSON.stringify(current, null, 1));
+  await Deno.writeTextFile(APPLIED, JSON.stringify(current, null, 1));
 }
 
 function pidFile(name: Daemon) {
@@ -272,7 +273,6 @@ const commands: Record<string, () => Promise<unknown>> = {
   reset: async () => {
     await stop();
     await Deno.remove(PG_DATA, { recursive: true }).catch(() => {});
-    await Deno.remove(APPLIED()).catch(() => {});
     await start();
   },
   "restart-postgres": () => pgCtl("restart"),

@@ -1,9 +1,10 @@
 // Test helpers against the running local stack: users, HTTP calls, simulator knobs, waiting.
 import { createClient } from "@supabase/supabase-js";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import postgres from "postgres";
 import ws from "ws";
+import { resetSimulators, setNetDropRate as setStackNetDropRate } from "../stack/control.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 export const env: Record<string, string> = Object.fromEntries(
@@ -47,27 +48,25 @@ export async function call(token: string | null, method: string, path: string, b
   return { status: res.status, body: json };
 }
 
-const SIMS = { gemini: env.GEMINI_SIM_URL, novita: env.NOVITA_SIM_URL, kie: env.KIE_SIM_URL };
-
 export async function simKnobs(patch: Record<string, unknown>) {
-  const res = await fetch(`${SIMS.novita}/_sim/knobs`, { method: "POST", body: JSON.stringify(patch) });
+  const res = await fetch(`${env.NOVITA_SIM_URL}/_sim/knobs`, { method: "POST", body: JSON.stringify(patch) });
   if (!res.ok) throw new Error(`knobs: ${res.status}`);
   await res.body?.cancel();
 }
 
 /** Fast simulators with generous limits; tests that need slowness or faults set them. */
 export async function resetSims(patch: Record<string, unknown> = {}) {
-  await (await fetch(`${SIMS.novita}/_sim/reset`, { method: "POST" })).body?.cancel();
-  await simKnobs({ latency_ms: { gemini: 0, seedream: 0, merge_face: 0, kling: 300, kie: 300 }, limits_scale: 1000, webhook_retry_delay_ms: 200, ...patch });
+  await resetSimulators(env.NOVITA_SIM_URL, {
+    latency_ms: { gemini: 0, seedream: 0, merge_face: 0, kling: 300, kie: 300 }, limits_scale: 1000, webhook_retry_delay_ms: 200, ...patch,
+  });
 }
 
 export async function simStats(): Promise<{ stats: Record<string, number>; duplicate_submissions: number }> {
-  return await (await fetch(`${SIMS.novita}/_sim/stats`)).json();
+  return await (await fetch(`${env.NOVITA_SIM_URL}/_sim/stats`)).json();
 }
 
 export function setNetDropRate(rate: number) {
-  mkdirSync(`${ROOT}.stack/knobs`, { recursive: true });
-  writeFileSync(`${ROOT}.stack/knobs/net.json`, JSON.stringify({ drop_rate: rate }));
+  setStackNetDropRate(`${ROOT}.stack`, rate);
 }
 
 export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 90_000): Promise<T> {

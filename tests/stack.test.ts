@@ -1,11 +1,17 @@
 // The local stack command: idempotent start, restart of a dead piece, stop leaves nothing.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { env, ROOT, waitFor } from "./helpers";
 
 function stack(cmd: string): string {
   return execFileSync(`${ROOT}node_modules/.bin/deno`, ["run", "-A", "--quiet", "stack/cli.ts", cmd], { cwd: ROOT, encoding: "utf8" });
+}
+
+/** stderr of `stack start` (where it says it recreates the database); times out rather than hang. */
+function startReport(): string {
+  return execFileSync("bash", ["-c", `timeout 120 "${ROOT}node_modules/.bin/deno" run -A --quiet stack/cli.ts start 2>&1 >/dev/null`],
+    { cwd: ROOT, encoding: "utf8" });
 }
 
 const pidOf = (name: string) => Number(readFileSync(`${ROOT}.stack/${name}.pid`, "utf8"));
@@ -38,6 +44,20 @@ describe("npm run stack", () => {
     expect(pidOf("worker")).not.toBe(worker);
     expect(alive(pidOf("worker"))).toBe(true);
     expect(stack("status")).toMatch(/worker\s+running/);
+  });
+
+  it("start recreates, exactly once, a local database whose applied migrations changed", () => {
+    const migration = `${ROOT}supabase/migrations/20261123000010_characters.sql`;
+    const original = readFileSync(migration, "utf8");
+    try {
+      appendFileSync(migration, "-- changed after it was applied\n");
+      expect(startReport()).toContain("recreating it");
+      expect(startReport()).not.toContain("recreating it");
+    } finally {
+      writeFileSync(migration, original);
+    }
+    expect(startReport()).toContain("recreating it");
+    expect(execFileSync("psql", [env.DB_URL, "-Atc", "select count(*) from public.pipeline_steps"], { encoding: "utf8" }).trim()).toBe("7");
   });
 
   it("stop leaves no process behind, and start brings everything back", async () => {

@@ -112,9 +112,3 @@ begin
   returning * into target;
   return target;
 end $$;
-
-create function public.quote_generation(p_pipeline public.pipeline_kind, p_inputs jsonb,
-  out credits integer, out explain text)
-language sql stable security definer set search_path = '' as $$
-  select q.credits, q.explain from public.price_quote(p_pipeline, p_inputs) q
-$$;

@@ -51,5 +51,5 @@ grant execute on function public.public_gallery(integer, timestamptz) to anon, a
 
 grant execute on function public.create_generation(public.pipeline_kind, jsonb, text, text),
   public.cancel_generation(uuid), public.retry_generation(uuid),
-  public.quote_generation(public.pipeline_kind, jsonb) to authenticated;
+  public.price_quote(public.pipeline_kind, jsonb) to authenticated;
 grant execute on all functions in schema public to service_role;

@@ -324,9 +324,6 @@ isOneToOne: false
               "completed_at": string,"id": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"video_path": string
             }[]
                            },
-"quote_generation":
-{ Args: { "p_inputs": Json,"p_pipeline": Database["public"]['Enums']["pipeline_kind"] }; Returns: Record<string, unknown>
-                           },
 "reconcile":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },

@@ -16,14 +16,7 @@ export type Claim = {
   webhook_token: string;
 };
 
-export type Waiting = {
-  id: string;
-  user_id: string;
-  provider: string;
-  provider_task_id: string;
-  pipeline: Claim["pipeline"];
-  outputs: Record<string, unknown>;
-};
+export type Waiting = { id: string; provider: string; provider_task_id: string };
 
 type Json = Parameters<ReturnType<typeof db>["json"]>[0];
 
@@ -54,8 +47,8 @@ export async function scheduleRetry(c: Claim, code: string, message: string, ret
 
 export async function waitingGeneration(where: { id: string } | { webhookToken: string }): Promise<Waiting | null> {
   const rows = "id" in where
-    ? await db()<Waiting[]>`select id, user_id, provider, provider_task_id, pipeline, outputs from public.generations where id = ${where.id} and status = 'waiting'`
-    : await db()<Waiting[]>`select id, user_id, provider, provider_task_id, pipeline, outputs from public.generations where webhook_token = ${where.webhookToken} and status = 'waiting'`;
+    ? await db()<Waiting[]>`select id, provider, provider_task_id from public.generations where id = ${where.id} and status = 'waiting'`
+    : await db()<Waiting[]>`select id, provider, provider_task_id from public.generations where webhook_token = ${where.webhookToken} and status = 'waiting'`;
   return rows[0] ?? null;
 }
 

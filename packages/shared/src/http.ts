@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { config } from "./config.ts";
 import { AppError, errorEnvelope } from "./errors.ts";
-import { type JwtClaims, verifyJwt } from "./jwt.ts";
+import { constantTimeEqual, type JwtClaims, verifyJwt } from "./jwt.ts";
 import { logError } from "./log.ts";
 
 export type Env = { Variables: { claims: JwtClaims } };
@@ -27,13 +27,6 @@ function bearer(c: Context): string {
   const header = c.req.header("authorization") ?? "";
   if (!header.startsWith("Bearer ")) throw new AppError("UNAUTHORIZED", "Sign in to do this");
   return header.slice(7);
-}
-
-function constantTimeEqual(a: string, b: string) {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 /** Internal endpoints: only the service secret (what pg_net sends). */
@@ -79,7 +72,7 @@ export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Pro
   return parsed.data;
 }
 
-export const uuidParam = z.string().uuid();
+const uuidParam = z.string().uuid();
 
 export function parseId(value: string | undefined): string {
   const id = uuidParam.safeParse(value);

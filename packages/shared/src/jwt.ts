@@ -32,6 +32,13 @@ export async function signJwt(claims: Record<string, unknown>, secret: string): 
   return `${head}.${body}.${base64url(new Uint8Array(sig))}`;
 }
 
+/** Compares secrets without leaking where they differ through timing. */
+export function constantTimeEqual(a: string, b: string) {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
 export type JwtClaims = { sub?: string; role?: string; exp?: number; [k: string]: unknown };
 
 /** The claims of a valid, unexpired HS256 token, or null. */

@@ -21,7 +21,7 @@ async function characterImage(c: Context<Env>, characterId: string | undefined) 
 
 async function quoteOf(c: Context<Env>, inputs: ModelDirectInputs) {
   const [q] = await asUser(c.get("claims"), (sql) => sql`
-    select credits, explain from public.quote_generation('model_direct', ${sql.json(inputs)})`);
+    select credits, explain from public.price_quote('model_direct', ${sql.json(inputs)})`);
   return { credits: q.credits as number, explain: q.explain as string };
 }
 

@@ -19,7 +19,7 @@ export function generationApp() {
   app.get("/status/:id", requireUser, async (c) => {
     const id = parseId(c.req.param("id"));
     const [g] = await asUser(c.get("claims"), (sql) => sql`
-      select id, status, step, attempt, progress, outputs ->> 'video_path' as video_path, error_message, credits_charged,
+      select id, status, progress, outputs ->> 'video_path' as video_path, error_message, credits_charged,
              (select count(*) from public.generation_events e where e.generation_id = g.id and e.status = 'running') as runs
       from public.generations g where id = ${id}`);
     if (!g) throw new AppError("NOT_FOUND", "Generation not found");

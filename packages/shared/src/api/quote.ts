@@ -14,7 +14,7 @@ export function quoteApp() {
     const body = await parseBody(c, quoteRequest);
     const inputs = { duration: body.duration, ...(body.with_selfie ? { selfie_path: "selfie" } : {}) };
     const [q] = await asUser(c.get("claims"), (sql) => sql`
-      select credits, explain from public.quote_generation('cinematic', ${sql.json(inputs)})`);
+      select credits, explain from public.price_quote('cinematic', ${sql.json(inputs)})`);
     return c.json({ estimated_credits: q.credits, explain: q.explain });
   });
   return app;

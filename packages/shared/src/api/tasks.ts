@@ -7,9 +7,10 @@ import { config } from "../config.ts";
 import { waitingGeneration } from "../engine.ts";
 import { AppError } from "../errors.ts";
 import { type Env, functionApp, parseBody, requireServiceRole } from "../http.ts";
+import { constantTimeEqual } from "../jwt.ts";
 import { callbackSignature } from "../providers/kie.ts";
 import { inBackground } from "../steps/runner.ts";
-import { checkTask } from "../steps/tasks.ts";
+import { checkTask, checkWaiting } from "../steps/tasks.ts";
 
 const novitaEvent = z.object({
   event_type: z.string(),
@@ -34,7 +35,7 @@ function tokenOf(c: Context): string {
 async function wake(token: string, provider: string, taskId: string) {
   const w = await waitingGeneration({ webhookToken: token });
   if (!w || w.provider !== provider || w.provider_task_id !== taskId) return { ignored: "no waiting task" };
-  const work = checkTask(w.id);
+  const work = checkWaiting(w);
   if (!inBackground(work)) await work;
   return {};
 }
@@ -51,10 +52,8 @@ async function verifyKieSignature(c: Context, taskId: string) {
   const ts = c.req.header("x-webhook-timestamp") ?? "";
   const sig = c.req.header("x-webhook-signature") ?? "";
   const age = Math.abs(Date.now() / 1000 - Number(ts));
-  const expected = await callbackSignature(key, taskId, ts);
-  let diff = sig.length ^ expected.length;
-  for (let i = 0; i < Math.min(sig.length, expected.length); i++) diff |= sig.charCodeAt(i) ^ expected.charCodeAt(i);
-  if (!/^\d+$/.test(ts) || !(age <= MAX_SIGNATURE_AGE_S) || diff !== 0) {
+  const valid = constantTimeEqual(sig, await callbackSignature(key, taskId, ts));
+  if (!/^\d+$/.test(ts) || !(age <= MAX_SIGNATURE_AGE_S) || !valid) {
     throw new AppError("UNAUTHORIZED", "The callback signature is missing, wrong or too old");
   }
 }

@@ -1,7 +1,7 @@
 // kie.ai Market API: createTask, recordInfo and callback signatures (shared/providers/kie.md).
 // Always read the body `code`: auth errors arrive inside HTTP 200.
 import type { ErrorCode } from "../errors.ts";
-import { ProviderError, providerFetch, readJsonBody } from "./http.ts";
+import { ProviderError, providerFetch, readJsonBody, toBase64 } from "./http.ts";
 import type { TaskResult } from "./novita.ts";
 
 export type KieConfig = { baseUrl: string; apiKey: string };
@@ -62,8 +62,5 @@ export async function recordInfo(cfg: KieConfig, taskId: string): Promise<TaskRe
 /** Base64(HMAC-SHA256(key, taskId + "." + timestamp)), as kie signs callbacks. */
 export async function callbackSignature(key: string, taskId: string, timestamp: string) {
   const k = await crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const sig = new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(`${taskId}.${timestamp}`)));
-  let s = "";
-  for (const b of sig) s += String.fromCharCode(b);
-  return btoa(s);
+  return toBase64(new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(`${taskId}.${timestamp}`))));
 }

@@ -12,7 +12,7 @@ async function fetchResult(w: Waiting): Promise<TaskResult> {
   throw new ProviderError("INTERNAL_ERROR", `No poller for provider ${w.provider}`, false);
 }
 
-export async function applyTaskResult(w: Waiting, result: TaskResult) {
+async function applyTaskResult(w: Waiting, result: TaskResult) {
   if (result.taskId !== w.provider_task_id) return;
   if (result.state === "succeeded") {
     if (!result.videoUrl) {
@@ -30,7 +30,11 @@ export async function applyTaskResult(w: Waiting, result: TaskResult) {
 /** Looks at the provider task of a waiting generation; a transient error leaves it for the next poll. */
 export async function checkTask(generationId: string) {
   const w = await waitingGeneration({ id: generationId });
-  if (!w) return;
+  if (w) await checkWaiting(w);
+}
+
+/** checkTask for a waiting row already loaded (webhooks find it by token). */
+export async function checkWaiting(w: Waiting) {
   try {
     await applyTaskResult(w, await fetchResult(w));
   } catch (err) {
