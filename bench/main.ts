@@ -187,7 +187,7 @@ async function tick(due: number) {
                  where id in (select id from public.generations where user_id = ${benchUser.id} and status = 'running' limit ${Math.floor(due / 2)})`;
       }
       const t = performance.now();
-      await tx`select public.reconcile()`;
+      await tx`select engine.reconcile()`;
       times.push(performance.now() - t);
       throw ROLLBACK;
     }).catch((e) => {

@@ -124,28 +124,30 @@ setNetDropRate(STACK_DIR, 0);
 
 // --- checks ------------------------------------------------------------------------------
 const stats = await (await fetch(`${env.NOVITA_SIM_URL}/_sim/stats`)).json();
-const rows = await sql`select id, status, error_code, outputs ->> 'video_path' as video_path, webhook_token
-  from public.generations where id = any(${ids})`;
+const rows = await sql`select g.id, g.status, g.error_code, g.outputs ->> 'video_path' as video_path,
+    (select array_agg(t.webhook_token) from engine.tasks t where t.generation_id = g.id) as webhook_tokens
+  from public.generations g where g.id = any(${ids})`;
 const byStatus: Record<string, number> = {};
 for (const r of rows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
 
+// Metered credits: every round's reservation is captured or released in full, the charge is
+// captures less refunds, and a completed run was charged exactly its quote.
 const unbalanced = await sql`
   select g.id from public.generations g
   cross join lateral (
     select coalesce(sum(amount) filter (where kind = 'reserve'), 0) as reserved,
            coalesce(sum(amount) filter (where kind in ('capture', 'release')), 0) as settled,
-           count(*) filter (where kind = 'reserve') as reserves,
-           count(*) filter (where kind in ('capture', 'release')) as settlements
+           coalesce(sum(amount) filter (where kind = 'capture'), 0) - coalesce(sum(amount) filter (where kind = 'refund'), 0) as charged
     from public.credit_ledger l where l.generation_id = g.id) x
-  where g.id = any(${ids}) and (x.reserved <> x.settled or x.reserves <> x.settlements)`;
+  where g.id = any(${ids}) and (x.reserved <> x.settled or x.charged <> g.credits_charged
+    or (g.status = 'completed' and g.credits_charged <> (select sum(v::integer) from jsonb_each_text(g.price_plan) p (k, v))))`;
 
 const doubleLogged = await sql`
   select count(*)::int as n from (
-    select status, step, attempt, progress,
-           lag(status) over w as ps, lag(step) over w as pst, lag(attempt) over w as pa, lag(progress) over w as pp
+    select status, attempt, lag(status) over w as ps, lag(attempt) over w as pa
     from public.generation_events where generation_id = any(${ids})
-    window w as (partition by generation_id order by id)) e
-  where status = ps and step = pst and attempt = pa and progress = pp`;
+    window w as (partition by generation_id, step, task_index order by id)) e
+  where status = ps and attempt = pa`;
 
 let missingVideos = 0;
 for (const r of rows.filter((r) => r.status === "completed")) {
@@ -157,7 +159,7 @@ for (const r of rows.filter((r) => r.status === "completed")) {
 }
 
 const secrets = [env.SERVICE_ROLE_KEY, env.JWT_SECRET, "sim-gemini-key", "sk_sim_novita_key", "sim-kie-key", "sim-kie-hmac-key",
-  ...rows.map((r) => r.webhook_token)];
+  ...rows.flatMap((r) => r.webhook_tokens ?? [])];
 const events = await sql`select coalesce(message, '') as m from public.generation_events where generation_id = any(${ids})`;
 const broadcasts = await sql`select payload::text as p from realtime.messages`;
 const logs: string[] = [];

@@ -260,7 +260,7 @@ async function status() {
 }
 
 async function genTypes() {
-  const types = await run(["npx", "supabase", "gen", "types", "typescript", "--db-url", DB_URL]);
+  const types = await run(["npx", "supabase", "gen", "types", "typescript", "--db-url", DB_URL, "--schema", "public,engine"]);
   return types;
 }
 

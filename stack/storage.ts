@@ -24,9 +24,12 @@ async function caller(req: Request) {
   return await verifyJwt(token, JWT_SECRET);
 }
 
-function mayAccess(claims: Awaited<ReturnType<typeof caller>>, path: string) {
+// Users reach only their own selfies; outputs are written by the functions and handed out
+// as signed URLs.
+function mayAccess(claims: Awaited<ReturnType<typeof caller>>, path: string, bucket: string) {
   if (!claims) return false;
-  return claims.role === "service_role" || (claims.role === "authenticated" && path.split("/")[0] === claims.sub);
+  return claims.role === "service_role" ||
+    (claims.role === "authenticated" && bucket === "selfies" && path.split("/")[0] === claims.sub);
 }
 
 const file = (o: { bucket: string; path: string }) => `${STORAGE_DIR}/${o.bucket}/${o.path}`;
@@ -71,8 +74,38 @@ async function upload(req: Request, o: { bucket: string; path: string }) {
   return Response.json({ Key: `${o.bucket}/${o.path}`, Id: crypto.randomUUID() });
 }
 
+/** POST list/<bucket> {prefix}: the objects directly in a folder; DELETE <bucket> {prefixes}. */
+async function listOrRemove(req: Request, path: string): Promise<Response | null> {
+  const listing = path.startsWith("list/");
+  const bucket = listing ? path.slice(5) : path;
+  if (!BUCKETS.has(bucket) || (listing ? req.method !== "POST" : req.method !== "DELETE")) return null;
+  const body = await req.json().catch(() => ({}));
+  const claims = await caller(req);
+  if (listing) {
+    const prefix = String(body.prefix ?? "").replace(/\/$/, "");
+    if (!splitObject(`${bucket}/${prefix}`) || !mayAccess(claims, prefix, bucket)) return storageError(403, "Unauthorized", "Access denied");
+    const names: { name: string }[] = [];
+    try {
+      for await (const e of Deno.readDir(`${STORAGE_DIR}/${bucket}/${prefix}`)) {
+        if (!e.name.endsWith(".type")) names.push({ name: e.name });
+      }
+    } catch { /* an empty folder */ }
+    return Response.json(names);
+  }
+  const removed: { name: string }[] = [];
+  for (const p of Array.isArray(body.prefixes) ? body.prefixes.map(String) : []) {
+    const o = splitObject(`${bucket}/${p}`);
+    if (!o || !mayAccess(claims, o.path, bucket)) return storageError(403, "Unauthorized", "Access denied");
+    await Deno.remove(file(o)).then(() => removed.push({ name: o.path })).catch(() => {});
+    await Deno.remove(file(o) + ".type").catch(() => {});
+  }
+  return Response.json(removed);
+}
+
 export async function handleStorage(req: Request, url: URL): Promise<Response> {
   const path = url.pathname.slice("/storage/v1/object/".length);
+  const listedOrRemoved = await listOrRemove(req, path);
+  if (listedOrRemoved) return listedOrRemoved;
   if (path.startsWith("sign/")) {
     const o = splitObject(path.slice(5));
     if (!o) return storageError(400, "invalid_request", "Invalid bucket or object path");
@@ -83,7 +116,7 @@ export async function handleStorage(req: Request, url: URL): Promise<Response> {
       }
       return await readObject(o);
     }
-    if (!mayAccess(await caller(req), o.path)) return storageError(403, "Unauthorized", "Access denied");
+    if (!mayAccess(await caller(req), o.path, o.bucket)) return storageError(403, "Unauthorized", "Access denied");
     const { expiresIn } = await req.json().catch(() => ({ expiresIn: 0 }));
     const seconds = Number(expiresIn);
     if (!(seconds > 0)) return storageError(400, "invalid_request", "expiresIn must be a positive number");
@@ -96,7 +129,7 @@ export async function handleStorage(req: Request, url: URL): Promise<Response> {
   const rest = path.startsWith("authenticated/") ? path.slice("authenticated/".length) : path;
   const o = splitObject(rest);
   if (!o) return storageError(400, "invalid_request", "Invalid bucket or object path");
-  if (!mayAccess(await caller(req), o.path)) return storageError(403, "Unauthorized", "Access denied");
+  if (!mayAccess(await caller(req), o.path, o.bucket)) return storageError(403, "Unauthorized", "Access denied");
   if (req.method === "GET") return await readObject(o);
   if (req.method === "POST" || req.method === "PUT") return await upload(req, o);
   return storageError(405, "invalid_request", "Method not allowed");

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   call, ffprobe, ledger, newUser, resetSims, row, simKnobs, simStats, sql, type TestUser, uploadSelfie, waitFor,
-  waitForStatus, writeFile,
+  waitForStatus, waitForTask, writeFile,
 } from "./helpers";
 
 async function create(user: TestUser, body: Record<string, unknown>) {
@@ -38,8 +38,9 @@ describe("cinematic generation", () => {
     expect(ffprobe(file)).toMatchObject({ width: 720, height: 1280, codec: "h264" });
     expect(ffprobe(file).duration).toBeCloseTo(10, 0);
     expect(view.generation.script).toMatchObject({ t2i_prompt: expect.any(String), motion_prompt: expect.any(String) });
-    expect(view.generation.credits).toEqual({ reserved: quote.body.estimated_credits, charged: quote.body.estimated_credits });
-    expect(await ledger(id)).toEqual([`1:reserve:${quote.body.estimated_credits}`, `1:capture:${quote.body.estimated_credits}`]);
+    expect(view.generation.credits).toEqual({ reserved: quote.body.estimated_credits, charged: quote.body.estimated_credits, refunded: 0 });
+    // Metered: each task captures its own price when its paid work starts.
+    expect(await ledger(id)).toEqual([`1:reserve:${quote.body.estimated_credits}`, "1:capture:5", "1:capture:20", "1:capture:320"]);
     expect(view.events.map((e: { step: string }) => e.step)).not.toContain("face_merge");
     const [{ balance }] = await sql`select balance::int from public.credit_accounts where user_id = ${user.id}`;
     expect(balance).toBe(1000 - quote.body.estimated_credits);
@@ -94,7 +95,7 @@ describe("cinematic generation", () => {
     await simKnobs({ webhook_drop_rate: 1, latency_ms: { kling: 4000 } });
     const user = await newUser();
     const id = await create(user, { idea: "a forged failure must not stick" });
-    const waiting = await waitForStatus(id, ["waiting"]);
+    const waiting = await waitForTask(id, "video", ["waiting"]);
     const forged = await call(null, "POST", `handle-novita-webhook?token=${waiting.webhook_token}`, {
       event_type: "ASYNC_TASK_RESULT",
       payload: { task: { task_id: waiting.provider_task_id, status: "TASK_STATUS_FAILED", reason: "forged" } },
@@ -104,13 +105,18 @@ describe("cinematic generation", () => {
   });
 });
 
-describe("cinematic failures end failed with a mapped code and a refund", () => {
-  const cases: [string, Record<string, unknown>, string, boolean][] = [
-    ["no face in the selfie", { no_face: true }, "INVALID_REQUEST", true],
-    ["a blocked prompt", { block_prompt: true }, "CONTENT_VIOLATION", false],
-    ["a FAILED provider task", { task_fail_rate: 1 }, "TASK_FAILED", false],
+describe("cinematic failures end failed with a mapped code, the failed task refunded", () => {
+  // Metered: work that succeeded before the failure stays charged (and is kept for a retry);
+  // the failed task's capture is refunded; what never started is released.
+  const cases: [string, Record<string, unknown>, string, boolean, string[], number][] = [
+    ["no face in the selfie", { no_face: true }, "INVALID_REQUEST", true,
+      ["1:reserve:200", "1:capture:5", "1:capture:20", "1:capture:15", "1:refund:15", "1:release:160"], 25],
+    ["a blocked prompt", { block_prompt: true }, "CONTENT_VIOLATION", false,
+      ["1:reserve:185", "1:capture:5", "1:refund:5", "1:release:180"], 0],
+    ["a FAILED provider task", { task_fail_rate: 1 }, "TASK_FAILED", false,
+      ["1:reserve:185", "1:capture:5", "1:capture:20", "1:capture:160", "1:refund:160"], 25],
   ];
-  for (const [what, knobs, code, withSelfie] of cases) {
+  for (const [what, knobs, code, withSelfie, expectedLedger, charged] of cases) {
     it(what, async () => {
       await simKnobs(knobs);
       const user = await newUser(1000);
@@ -121,10 +127,10 @@ describe("cinematic failures end failed with a mapped code and a refund", () => 
       expect(failed.error_code).toBe(code);
       const view = await call(user.token, "GET", `generations/${id}`);
       expect(view.body.generation.error).toMatchObject({ code, message: expect.any(String) });
-      const reserved = failed.credits_reserved;
-      expect(await ledger(id)).toEqual([`1:reserve:${reserved}`, `1:release:${reserved}`]);
+      expect(await ledger(id)).toEqual(expectedLedger);
+      expect(failed.credits_charged).toBe(charged);
       const [{ balance }] = await sql`select balance::int from public.credit_accounts where user_id = ${user.id}`;
-      expect(balance).toBe(1000);
+      expect(balance).toBe(1000 - charged);
     });
   }
 
@@ -145,26 +151,27 @@ describe("cinematic failures end failed with a mapped code and a refund", () => 
     const failed = await waitForStatus(id, ["completed", "failed"], 110_000);
     expect(failed).toMatchObject({ status: "failed", error_code: "SERVICE_UNAVAILABLE", step: "script", attempt: 4 });
     expect(failed.error_message).toContain("gave up after 4 attempts");
-    expect(await ledger(id)).toEqual(["1:reserve:185", "1:release:185"]);
+    expect(await ledger(id)).toEqual(["1:reserve:185", "1:capture:5", "1:refund:5", "1:release:180"]);
   });
 });
 
 describe("cancel and retry", () => {
-  it("cancel mid-flight stops the chain, makes no further provider calls and refunds", async () => {
+  it("cancel mid-flight stops the chain, makes no further provider calls and charges only the work started", async () => {
     await simKnobs({ latency_ms: { kling: 3000 } });
     const user = await newUser(1000);
     const id = await create(user, { idea: "cancel me while the video renders" });
-    await waitForStatus(id, ["waiting"]);
+    await waitForTask(id, "video", ["waiting"]);
     const before = (await simStats()).stats;
     const res = await call(user.token, "POST", `generations/${id}/cancel`);
     expect(res).toMatchObject({ status: 200, body: { generation: { status: "canceled" } } });
     await waitFor("the provider task to finish", async () => ((await simStats()).stats.kling_tasks_succeeded ?? 0) > (before.kling_tasks_succeeded ?? 0));
-    await sql`select public.reconcile()`;
+    await sql`select engine.reconcile()`;
     const after = (await simStats()).stats;
     expect(after.kling_submissions).toBe(before.kling_submissions);
     expect(after.seedream_images).toBe(before.seedream_images);
     expect((await row(id)).status).toBe("canceled");
-    expect(await ledger(id)).toEqual(["1:reserve:185", "1:release:185"]);
+    // Script, image and the submitted video task had started: charged; nothing else was reserved.
+    expect(await ledger(id)).toEqual(["1:reserve:185", "1:capture:5", "1:capture:20", "1:capture:160"]);
     expect((await call(user.token, "POST", `generations/${id}/cancel`)).body.error.code).toBe("INVALID_REQUEST");
   });
 
@@ -176,11 +183,13 @@ describe("cancel and retry", () => {
     await simKnobs({ task_fail_rate: 0 });
     const before = (await simStats()).stats;
     const res = await call(user.token, "POST", `generations/${id}/retry`);
-    expect(res).toMatchObject({ status: 200, body: { generation: { status: "queued", step: "video" } } });
+    expect(res).toMatchObject({ status: 200, body: { generation: { status: "running", step: "video" } } });
     expect((await waitForStatus(id, ["completed", "failed"])).status).toBe("completed");
     const after = (await simStats()).stats;
     expect(after.gemini_requests ?? 0).toBe(before.gemini_requests ?? 0);
-    expect(await ledger(id)).toEqual(["1:reserve:185", "1:release:185", "2:reserve:185", "2:capture:185"]);
+    // Round 2 reserves and charges only the re-run video task.
+    expect(await ledger(id)).toEqual(["1:reserve:185", "1:capture:5", "1:capture:20", "1:capture:160", "1:refund:160",
+      "2:reserve:160", "2:capture:160"]);
   });
 });
 

@@ -80,9 +80,24 @@ export async function waitFor<T>(what: string, check: () => Promise<T | null | u
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** The generation row, with the attempt, provider task and webhook token of its latest task
+ * (the latest one that waited on a provider, if any did). */
 export async function row(id: string) {
-  const [r] = await sql`select * from public.generations where id = ${id}`;
+  const [r] = await sql`
+    select g.*, t.status as task_status, t.attempt, t.provider_task_id, t.webhook_token
+    from public.generations g
+    left join lateral (select * from engine.tasks where generation_id = g.id
+                      order by provider_task_id is null, id desc limit 1) t on true
+    where g.id = ${id}`;
   return r;
+}
+
+/** Waits until the generation's task of `step` is in one of `statuses`. */
+export async function waitForTask(id: string, step: string, statuses: string[], timeoutMs = 90_000) {
+  return await waitFor(`${step} of ${id} to be ${statuses.join("|")}`, async () => {
+    const [t] = await sql`select * from engine.tasks where generation_id = ${id} and step = ${step} order by task_index limit 1`;
+    return t && statuses.includes(t.status) ? t : null;
+  }, timeoutMs);
 }
 
 export async function waitForStatus(id: string, statuses: string[], timeoutMs = 90_000) {

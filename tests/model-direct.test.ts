@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { callbackSignature } from "../packages/shared/src/providers/kie";
 import {
   call, env, ffprobe, ledger, newUser, resetSims, row, setNetDropRate, simKnobs, simStats, sql, type TestUser, uploadSelfie,
-  waitForStatus, writeFile,
+  waitForStatus, waitForTask, writeFile,
 } from "./helpers";
 
 const PRICES: [Record<string, unknown>, number][] = [
@@ -57,13 +57,13 @@ describe("pricing", () => {
     expect(balance).toBe(20_000 - total);
   });
 
-  it("a failed task refunds everything", async () => {
+  it("a failed task refunds its price", async () => {
     await simKnobs({ task_fail_rate: 1 });
     const user = await newUser(5000);
     const { generation_uuid: id } = await createTask(user, { model_id: "kling-3.0/video", mode: "std" });
     const failed = await waitForStatus(id, ["completed", "failed"]);
     expect(failed).toMatchObject({ status: "failed", error_code: "TASK_FAILED" });
-    expect(await ledger(id)).toEqual(["1:reserve:1050", "1:release:1050"]);
+    expect(await ledger(id)).toEqual(["1:reserve:1050", "1:capture:1050", "1:refund:1050"]);
     expect((await status(user, id)).body).toMatchObject({ status: "failed", error_message: expect.stringContaining("failed"), credits_used: 0, results: [] });
   });
 });
@@ -167,7 +167,7 @@ describe("finishing kie tasks", () => {
     await simKnobs({ webhook_drop_rate: 1, latency_ms: { kie: 4000 } });
     const user = await newUser();
     const { generation_uuid: id } = await createTask(user, { model_id: "sora-2" });
-    const waiting = await waitForStatus(id, ["waiting"]);
+    const waiting = await waitForTask(id, "video", ["waiting"]);
     const url = `generation/webhook?token=${waiting.webhook_token}`;
     const body = { code: 501, msg: "Playground task failed.", data: { taskId: waiting.provider_task_id, state: "fail" } };
     const ts = String(Math.floor(Date.now() / 1000));
@@ -185,7 +185,7 @@ describe("finishing kie tasks", () => {
     const signed = { "X-Webhook-Timestamp": ts, "X-Webhook-Signature": await callbackSignature("sim-kie-hmac-key", waiting.provider_task_id, ts) };
     expect((await call(null, "POST", url, body, signed)).body).toMatchObject({ code: 200, msg: "success" });
     const after = await row(id);
-    expect(after.status).toBe("waiting");
+    expect(after.task_status).toBe("waiting");
     expect((await waitForStatus(id, ["completed", "failed"], 100_000)).status).toBe("completed");
   });
 });
@@ -201,12 +201,13 @@ describe("status shapes", () => {
     } finally {
       setNetDropRate(0);
     }
-    await sql`select public.reconcile()`;
+    await sql`select engine.reconcile()`;
     await simKnobs({ latency_ms: { kie: 3000 } });
-    await sql`update public.generations set wake_at = now() - interval '1 minute' where id = ${id}`;
-    await sql`select public.reconcile()`;
-    await waitForStatus(id, ["waiting"]);
-    expect((await status(user, id)).body).toMatchObject({ status: "processing", results: [], credits_used: 0 });
+    await sql`update engine.tasks set wake_at = now() - interval '1 minute' where generation_id = ${id}`;
+    await sql`select engine.reconcile()`;
+    await waitForTask(id, "video", ["waiting"]);
+    // Metered: the submitted kie task's price is captured once it started.
+    expect((await status(user, id)).body).toMatchObject({ status: "processing", results: [], credits_used: 30 });
     await waitForStatus(id, ["completed"]);
     expect((await status(user, id)).body).toMatchObject({ status: "completed", results: [{ video_url: expect.stringMatching(/^http/) }], credits_used: 30 });
   });
@@ -220,7 +221,7 @@ describe("characters and visibility", () => {
     const { generation_uuid: id } = await createTask(user, { model_id: "wan/2.5", character_uuid: character.body.data.id });
     const r = await row(id);
     expect(r.inputs).toMatchObject({ task_subtype: "image_to_video", character_image_path: selfie, image_urls: [] });
-    const waiting = await waitForStatus(id, ["waiting", "completed"]);
+    const waiting = await waitForTask(id, "video", ["waiting", "completed"]);
     const param = JSON.parse((await kieRecord(waiting.provider_task_id)).param);
     expect(param).toMatchObject({ model: "wan/2-5-image-to-video", input: { image_url: expect.stringContaining("/storage/v1/object/sign/selfies/") } });
 

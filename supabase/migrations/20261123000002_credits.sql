@@ -7,19 +7,26 @@ create table public.credit_accounts (
   updated_at timestamptz not null default now()
 );
 
-create type public.ledger_kind as enum ('grant', 'reserve', 'capture', 'release');
+-- reserve: the quote, at create (or the unpaid rest, at retry); capture: one task's price, once
+-- its paid work started; refund: a failed task's capture given back; release: what a round
+-- reserved and never captured, when it ends.
+create type public.ledger_kind as enum ('grant', 'reserve', 'capture', 'refund', 'release');
 
 create table public.credit_ledger (
   id bigint generated always as identity primary key,
   user_id uuid not null references auth.users (id) on delete cascade,
   generation_id uuid references public.generations (id) on delete cascade,
   billing_round integer,
+  step text,                 -- capture and refund name their task; reserve and release do not
+  task_index integer,
   kind public.ledger_kind not null,
   amount bigint not null check (amount >= 0),
-  created_at timestamptz not null default now(),
-  -- Each reserve, capture and release happens at most once per generation and round.
-  unique (generation_id, billing_round, kind)
+  created_at timestamptz not null default now()
 );
+-- One row per (generation, task, round, kind): nothing settles twice.
+create unique index credit_ledger_settles_once_idx
+  on public.credit_ledger (generation_id, billing_round, kind, step, task_index) nulls not distinct
+  where generation_id is not null;
 create index credit_ledger_user_idx on public.credit_ledger (user_id, id);
 
 create table public.price_list (
@@ -51,15 +58,16 @@ insert into public.price_list (pipeline, sku, credits, label) values
   ('model_direct', 'sora-2-pro:high:10s', 530, 'Sora-2 Pro high 10 s'),
   ('model_direct', 'sora-2-pro:high:15s', 800, 'Sora-2 Pro high 15 s');
 
--- The price lines of a request; inputs are the generation's validated inputs.
-create function public.price_items(p_pipeline public.pipeline_kind, p_inputs jsonb)
-returns text[] language sql immutable set search_path = '' as $$
-  select case p_pipeline
-    when 'cinematic' then array_remove(array[
-      'script', 'base_image',
-      case when nullif(p_inputs ->> 'selfie_path', '') is not null then 'face_merge' end,
-      'video_' || (p_inputs ->> 'duration') || 's'], null)
-    when 'model_direct' then array[case p_inputs ->> 'model_id'
+-- The priced tasks of a request: (step, task index, sku). Inputs are validated inputs.
+create function public.price_lines(p_pipeline public.pipeline_kind, p_inputs jsonb)
+returns table (step text, task_index integer, sku text)
+language sql immutable set search_path = '' as $$
+  select l.step, 0, l.sku from (values
+    ('cinematic'::public.pipeline_kind, 'script', 'script', true),
+    ('cinematic', 'base_image', 'base_image', true),
+    ('cinematic', 'face_merge', 'face_merge', nullif(p_inputs ->> 'selfie_path', '') is not null),
+    ('cinematic', 'video', 'video_' || (p_inputs ->> 'duration') || 's', true),
+    ('model_direct', 'video', case p_inputs ->> 'model_id'
       when 'wan/2.5' then concat_ws(':', 'wan/2.5', p_inputs ->> 'resolution',
                                     (p_inputs ->> 'duration_seconds') || 's')
       when 'kling/video-v2.5' then 'kling/video-v2.5:' || (p_inputs ->> 'duration_seconds') || 's'
@@ -67,25 +75,26 @@ returns text[] language sql immutable set search_path = '' as $$
       when 'sora-2' then 'sora-2:' || (p_inputs ->> 'duration_seconds') || 's'
       when 'sora-2-pro' then concat_ws(':', 'sora-2-pro', p_inputs ->> 'quality',
                                        (p_inputs ->> 'duration_seconds') || 's')
-    end]
-    else array[]::text[]
-  end
+    end, true)
+  ) as l (pipeline, step, sku, included)
+  where l.pipeline = p_pipeline and l.included
 $$;
 
--- The one pricing function: quote shows it, create reserves it.
+-- The one pricing function: quote shows it, create reserves it, and its plan prices each task.
 create function public.price_quote(p_pipeline public.pipeline_kind, p_inputs jsonb,
-  out credits integer, out explain text)
+  out credits integer, out explain text, out plan jsonb)
 language plpgsql stable security definer set search_path = '' as $$
 declare
-  items text[] := public.price_items(p_pipeline, p_inputs);
+  lines integer;
   priced integer;
 begin
-  select coalesce(sum(p.credits), 0)::integer, count(*)::integer,
-         string_agg(format('%s %s MC', p.label, p.credits), ' + ' order by i.ord)
-    into credits, priced, explain
-    from unnest(items) with ordinality as i(sku, ord)
-    join public.price_list p on p.pipeline = p_pipeline and p.sku = i.sku;
-  if priced = 0 or priced <> cardinality(items) then
+  select count(*)::integer, count(p.sku)::integer, coalesce(sum(p.credits), 0)::integer,
+         string_agg(format('%s %s MC', p.label, p.credits), ' + ' order by l.ord),
+         jsonb_object_agg(l.step || ':' || l.task_index, p.credits) filter (where p.sku is not null)
+    into lines, priced, credits, explain, plan
+    from public.price_lines(p_pipeline, p_inputs) with ordinality as l (step, task_index, sku, ord)
+    left join public.price_list p on p.pipeline = p_pipeline and p.sku = l.sku;
+  if lines = 0 or priced <> lines then
     raise exception using errcode = 'RF400',
       message = format('No price exists for this %s request', p_pipeline);
   end if;

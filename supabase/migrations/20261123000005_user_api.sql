@@ -1,5 +1,6 @@
--- What a signed-in user may do, as SQL: create (price, reserve, insert), cancel, retry.
+-- What a signed-in user may do, as SQL: create (price, reserve, admit), cancel, retry.
 -- Called with the user's JWT claims set, like PostgREST does; auth.uid() is the caller.
+-- Lock order everywhere: capacity rows, then tasks, then the run, then the credit account.
 
 create function public.require_user() returns uuid
 language plpgsql stable set search_path = '' as $$
@@ -31,6 +32,92 @@ begin
   values (p_user_id, p_generation_id, p_round, 'reserve', p_credits);
 end $$;
 
+-- Metering: a task's capture goes back when it fails; a round that ends releases what it
+-- reserved and never captured.
+create function engine.refund_task(p_task engine.tasks) returns void
+language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.credit_ledger (user_id, generation_id, billing_round, step, task_index, kind, amount)
+  values (p_task.user_id, p_task.generation_id, p_task.charged_round, p_task.step, p_task.task_index,
+          'refund', p_task.price)
+  on conflict do nothing;
+  if found then
+    update public.generations
+    set credits_charged = credits_charged - p_task.price, credits_refunded = credits_refunded + p_task.price
+    where id = p_task.generation_id;
+    update public.credit_accounts set balance = balance + p_task.price, updated_at = now()
+    where user_id = p_task.user_id;
+  end if;
+end $$;
+
+create function engine.release_round(p_generation_id uuid) returns void
+language plpgsql security definer set search_path = '' as $$
+declare
+  run public.generations;
+  unused bigint;
+begin
+  select * into run from public.generations where id = p_generation_id;
+  select run.credits_reserved - coalesce(sum(l.amount), 0) into unused
+  from public.credit_ledger l
+  where l.generation_id = p_generation_id and l.billing_round = run.billing_round and l.kind = 'capture';
+  if unused <= 0 then
+    return;
+  end if;
+  insert into public.credit_ledger (user_id, generation_id, billing_round, kind, amount)
+  values (run.user_id, run.id, run.billing_round, 'release', unused)
+  on conflict do nothing;
+  if found then
+    update public.credit_accounts set balance = balance + unused, updated_at = now()
+    where user_id = run.user_id;
+  end if;
+end $$;
+
+-- Admission: a run starts when its owner has fewer than max_active_generations_per_user
+-- running; the others wait, queued, oldest first.
+create function engine.start_run(p_generation_id uuid) returns void
+language plpgsql security definer set search_path = '' as $$
+declare
+  run public.generations;
+begin
+  update public.generations g
+  set status = 'running', started_at = coalesce(g.started_at, now()),
+      deadline = now() + (engine.settings()).generation_timeout,
+      remaining_steps = case when g.started_at is null
+        then (select count(*) from engine.flow_steps f where f.pipeline = g.pipeline) else g.remaining_steps end
+  where g.id = p_generation_id
+  returning * into run;
+  insert into engine.step_states (generation_id, step, remaining_deps)
+  select run.id, f.step, (select count(*) from engine.flow_deps d where d.pipeline = f.pipeline and d.step = f.step)
+  from engine.flow_steps f where f.pipeline = run.pipeline
+  on conflict do nothing;
+  -- A retried run resumes: its queued tasks are woken now.
+  update engine.tasks set dispatch_count = dispatch_count + 1,
+                          wake_at = now() + (engine.settings()).redispatch_after
+  where generation_id = run.id and status = 'queued' and next_attempt_at <= now();
+  perform engine.start_ready_steps(run.id);
+  if run.remaining_steps = 0 then
+    update public.generations set status = 'completed', progress = 100, completed_at = now()
+    where id = run.id;
+  end if;
+end $$;
+
+create function engine.admit(p_user_id uuid) returns void
+language plpgsql security definer set search_path = '' as $$
+declare
+  next_id uuid;
+begin
+  perform 1 from public.credit_accounts where user_id = p_user_id for update;
+  loop
+    exit when (select count(*) from public.generations where user_id = p_user_id and status = 'running')
+              >= (engine.settings()).max_active_generations_per_user;
+    select id into next_id from public.generations
+    where user_id = p_user_id and status = 'queued' order by created_at, id limit 1
+    for update skip locked;
+    exit when next_id is null;
+    perform engine.start_run(next_id);
+  end loop;
+end $$;
+
 create function public.create_generation(p_pipeline public.pipeline_kind, p_inputs jsonb,
   p_idempotency_key text default null, p_visibility text default 'private')
 returns public.generations
@@ -38,7 +125,6 @@ language plpgsql security definer set search_path = '' as $$
 declare
   uid uuid := public.require_user();
   quote record := public.price_quote(p_pipeline, p_inputs);
-  first_step text;
   created public.generations;
 begin
   if p_idempotency_key is not null then
@@ -51,24 +137,23 @@ begin
   if p_visibility not in ('public', 'private') then
     raise exception using errcode = 'RF400', message = 'visibility_level must be public or private';
   end if;
-  select step into first_step from public.pipeline_steps
-  where pipeline = p_pipeline order by progress limit 1;
-
-  insert into public.generations (user_id, pipeline, step, inputs, credits_reserved,
+  insert into public.generations (user_id, pipeline, inputs, price_plan, credits_reserved,
                                   idempotency_key, visibility)
-  values (uid, p_pipeline, first_step, p_inputs, quote.credits, p_idempotency_key, p_visibility)
+  values (uid, p_pipeline, p_inputs, quote.plan, quote.credits, p_idempotency_key, p_visibility)
   returning * into created;
   perform public.reserve_credits(uid, created.id, 1, quote.credits);
+  perform engine.admit(uid);
+  select * into created from public.generations where id = created.id;
   return created;
 end $$;
 
 create function public.owned_generation(p_generation_id uuid) returns public.generations
-language plpgsql security definer set search_path = '' as $$
+language plpgsql stable security definer set search_path = '' as $$
 declare
   uid uuid := public.require_user();
   found_row public.generations;
 begin
-  select * into found_row from public.generations where id = p_generation_id for update;
+  select * into found_row from public.generations where id = p_generation_id;
   -- Someone else's generation looks exactly like a missing one.
   if not found or found_row.user_id <> uid then
     raise exception using errcode = 'RF404', message = 'Generation not found';
@@ -76,6 +161,7 @@ begin
   return found_row;
 end $$;
 
+-- Cancel stops every unfinished task (work already started stays charged) and ends the run.
 create function public.cancel_generation(p_generation_id uuid) returns public.generations
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -85,30 +171,51 @@ begin
     raise exception using errcode = 'RF400',
       message = format('Generation is already %s and cannot be canceled', target.status);
   end if;
-  update public.generations
-  set status = 'canceled', lease_token = null, lease_until = null,
+  update engine.tasks
+  set status = 'canceled', lease_token = null, lease_until = null, next_poll_at = null,
       error_message = 'Canceled by the user'
-  where id = p_generation_id
+  where generation_id = p_generation_id and status in ('queued', 'running', 'waiting');
+  update public.generations
+  set status = 'canceled', error_message = 'Canceled by the user'
+  where id = p_generation_id and status in ('queued', 'running')
   returning * into target;
+  if not found then
+    raise exception using errcode = 'RF400', message = 'Generation ended before it could be canceled';
+  end if;
   return target;
 end $$;
 
+-- Retry re-runs only what failed (and what never ran); finished tasks keep their outputs.
+-- The new round reserves only the unpaid rest of the plan.
 create function public.retry_generation(p_generation_id uuid) returns public.generations
 language plpgsql security definer set search_path = '' as $$
 declare
   target public.generations := public.owned_generation(p_generation_id);
+  unpaid integer;
 begin
   if target.status <> 'failed' then
     raise exception using errcode = 'RF400',
       message = format('Only a failed generation can be retried; this one is %s', target.status);
   end if;
-  perform public.reserve_credits(target.user_id, target.id, target.billing_round + 1,
-                                 target.credits_reserved);
+  update engine.tasks
+  set status = 'queued', attempt = 0, next_attempt_at = now(), error_code = null, error_message = null,
+      provider = null, provider_task_id = null, next_poll_at = null, poll_count = 0,
+      provider_progress = 0, checked_at = null
+  where generation_id = p_generation_id and status = 'failed';
+  select (select coalesce(sum(v::integer), 0) from jsonb_each_text(target.price_plan) as p (k, v))
+         - coalesce(sum(t.price) filter (where t.charged_round is not null), 0)
+    into unpaid
+  from engine.tasks t where t.generation_id = p_generation_id;
   update public.generations
-  set status = 'queued', attempt = 0, next_attempt_at = now(), billing_round = billing_round + 1,
-      provider_task_id = null, next_poll_at = null, poll_count = 0, error_code = null,
-      error_message = null, credits_charged = 0, deadline = now() + interval '30 minutes'
-  where id = p_generation_id
+  set status = 'queued', billing_round = billing_round + 1, credits_reserved = unpaid,
+      error_code = null, error_message = null
+  where id = p_generation_id and status = 'failed'
   returning * into target;
+  if not found then
+    raise exception using errcode = 'RF400', message = 'Generation changed before it could be retried';
+  end if;
+  perform public.reserve_credits(target.user_id, target.id, target.billing_round, unpaid);
+  perform engine.admit(target.user_id);
+  select * into target from public.generations where id = p_generation_id;
   return target;
 end $$;

@@ -1,58 +1,78 @@
--- reconcile(): the guarantee behind pg_net and webhooks. Each part touches only due rows
--- through a partial index, so its cost follows due rows, not rows in flight.
+-- engine.reconcile(): the guarantee behind pg_net and webhooks. Each part touches only due
+-- rows through a partial index, so its cost follows due rows, not rows in flight.
 
-create function public.reconcile() returns jsonb
+create function engine.reconcile() returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
-  timed_out integer; expired integer; redispatched integer; polls integer := 0;
-  due_ids uuid[];
+  cfg engine.settings := engine.settings();
+  timed_out integer; expired integer; redispatched integer; admitted integer := 0; polls integer := 0;
+  due_ids bigint[];
+  owner uuid;
 begin
-  update public.generations g
+  -- Runs past their deadline: their unfinished tasks fail (refunded), which fails the run.
+  update engine.tasks t
   set status = 'failed', lease_token = null, lease_until = null, next_poll_at = null,
       error_code = 'TASK_FAILED',
-      error_message = format('Generation did not finish before its deadline (step %s)', g.step)
-  where g.id in (select id from public.generations
-                 where status in ('queued', 'running', 'waiting') and deadline < now()
-                 for update skip locked);
+      error_message = format('Generation did not finish before its deadline (step %s)', t.step)
+  where t.id in (select t2.id from engine.tasks t2
+                 where t2.generation_id in (select g.id from public.generations g
+                                            where g.status = 'running' and g.deadline < now())
+                   and t2.status in ('queued', 'running', 'waiting')
+                 for update of t2 skip locked);
   get diagnostics timed_out = row_count;
 
-  -- A crashed worker leaves an expired lease: run the step again, or give up.
-  update public.generations g
-  set status = case when g.attempt >= s.max_attempts then 'failed' else 'queued' end::public.generation_status,
+  -- A dead worker leaves an expired lease: run the task again, or give up.
+  update engine.tasks t
+  set status = case when t.attempt >= f.max_attempts then 'failed' else 'queued' end::public.task_status,
       lease_token = null, lease_until = null, next_attempt_at = now(),
-      error_code = case when g.attempt >= s.max_attempts then 'INTERNAL_ERROR' end,
-      error_message = case when g.attempt >= s.max_attempts
-        then format('Step %s did not finish after %s attempts', g.step, g.attempt) end
-  from public.pipeline_steps s
-  where g.id in (select id from public.generations
-                 where status = 'running' and lease_until < now() for update skip locked)
-    and s.pipeline = g.pipeline and s.step = g.step;
+      error_code = case when t.attempt >= f.max_attempts then 'INTERNAL_ERROR' end,
+      error_message = case when t.attempt >= f.max_attempts
+        then format('Step %s did not finish after %s attempts', t.step, t.attempt) end
+  from engine.flow_steps f
+  where t.id in (select id from engine.tasks where status = 'running' and lease_until < now()
+                 for update skip locked)
+    and f.pipeline = t.pipeline and f.step = t.step;
   get diagnostics expired = row_count;
 
-  -- Due retries, and wake-ups that pg_net lost (not claimed 15 s after dispatch).
-  update public.generations g
-  set dispatched_at = now(), dispatch_count = g.dispatch_count + 1, wake_at = now() + interval '15 seconds'
-  where g.id in (select id from public.generations where status = 'queued' and wake_at <= now()
-                 for update skip locked);
+  -- Due retries and capacity waits, and wake-ups that pg_net lost. Tasks of runs that are
+  -- not running (failed, awaiting admission) sleep until a retry or admission wakes them.
+  update engine.tasks t
+  set dispatch_count = t.dispatch_count + case when g.status = 'running' then 1 else 0 end,
+      wake_at = case when g.status = 'running' then now() + cfg.redispatch_after end
+  from public.generations g
+  where t.id in (select id from engine.tasks where status = 'queued' and wake_at <= now()
+                 for update skip locked)
+    and g.id = t.generation_id;
   get diagnostics redispatched = row_count;
 
-  -- Provider tasks whose poll is due: ask the poll function in batches of 50 ids.
+  -- Owners with a free slot and queued runs (normally admitted as soon as a run ends).
+  for owner in
+    select distinct q.user_id from public.generations q where q.status = 'queued'
+      and (select count(*) from public.generations r where r.user_id = q.user_id and r.status = 'running')
+          < cfg.max_active_generations_per_user
+    limit 100
+  loop
+    perform engine.admit(owner);
+    admitted := admitted + 1;
+  end loop;
+
+  -- Provider tasks whose poll is due: ask the poll function in batches.
   with due as (
-    select id from public.generations
+    select id from engine.tasks
     where status = 'waiting' and next_poll_at <= now()
     for update skip locked
   ), bumped as (
-    update public.generations g
-    set poll_count = g.poll_count + 1,
-        next_poll_at = now() + make_interval(secs => least(60, 5 * 2 ^ least(g.poll_count, 4)))
-    from due where g.id = due.id
-    returning g.id
+    update engine.tasks t
+    set poll_count = t.poll_count + 1,
+        next_poll_at = now() + least(cfg.max_poll_interval, cfg.first_poll_after * 2 ^ least(t.poll_count, 4))
+    from due where t.id = due.id
+    returning t.id
   )
   select array_agg(id) into due_ids from bumped;
   if due_ids is not null then
-    perform public.post_to_function('poll-task',
-      jsonb_build_object('generation_ids', to_jsonb(due_ids[i:i + 49])))
-    from generate_series(1, cardinality(due_ids), 50) as i;
+    perform engine.post_to_function('poll-task',
+      jsonb_build_object('task_ids', to_jsonb(due_ids[i:i + cfg.poll_batch_size - 1])))
+    from generate_series(1, cardinality(due_ids), cfg.poll_batch_size) as i;
     polls := cardinality(due_ids);
   end if;
 
@@ -62,35 +82,36 @@ begin
   end if;
 
   return jsonb_build_object('timed_out', timed_out, 'expired_leases', expired,
-    'dispatched', redispatched, 'polls', polls);
+    'dispatched', redispatched, 'admitted', admitted, 'polls', polls);
 end $$;
 
 -- pg_cron >= 1.5 takes second schedules; older ones (Debian's 1.4) only minutes, so there
 -- one job per minute runs reconcile six times, ten seconds apart, committing each time.
 -- (A procedure that commits may not be security definer nor set search_path; it runs as
 -- the cron job's owner and names everything in full.)
-create procedure public.reconcile_every_10_seconds_for_a_minute()
+create procedure engine.reconcile_every_10_seconds_for_a_minute()
 language plpgsql as $$
 begin
   for i in 1..6 loop
-    perform public.reconcile();
+    perform engine.reconcile();
     commit;
     if i < 6 then
       perform pg_sleep(10);
     end if;
   end loop;
 end $$;
+revoke execute on procedure engine.reconcile_every_10_seconds_for_a_minute() from public;
 
 do $$
 declare
   version text := (select extversion from pg_extension where extname = 'pg_cron');
 begin
   if version is null then
-    raise notice 'pg_cron is not enabled: schedule public.reconcile() every 10 seconds yourself';
+    raise notice 'pg_cron is not enabled: schedule engine.reconcile() every 10 seconds yourself';
   elsif string_to_array(split_part(version, '-', 1), '.')::int[] >= array[1, 5] then
-    perform cron.schedule('reelforge-reconcile', '10 seconds', 'select public.reconcile()');
+    perform cron.schedule('reelforge-reconcile', '10 seconds', 'select engine.reconcile()');
   else
     perform cron.schedule('reelforge-reconcile', '* * * * *',
-      'call public.reconcile_every_10_seconds_for_a_minute()');
+      'call engine.reconcile_every_10_seconds_for_a_minute()');
   end if;
 end $$;

@@ -1,19 +1,17 @@
 -- Row level security on every table: owners read their own rows; nobody writes tables
--- directly (writes go through the security-definer functions above).
+-- directly (writes go through the security-definer functions above). The engine schema
+-- (tasks with their lease and webhook tokens, provider task ids) is not exposed at all.
 
 alter table public.generations enable row level security;
 alter table public.generation_events enable row level security;
 alter table public.credit_accounts enable row level security;
 alter table public.credit_ledger enable row level security;
 alter table public.price_list enable row level security;
-alter table public.pipeline_steps enable row level security;
-alter table public.step_transitions enable row level security;
 
 revoke all on all tables in schema public from anon, authenticated;
 grant select on public.generations, public.generation_events, public.credit_accounts,
   public.credit_ledger to authenticated;
-grant select on public.price_list, public.pipeline_steps, public.step_transitions
-  to anon, authenticated;
+grant select on public.price_list to anon, authenticated;
 
 create policy "owners read their generations" on public.generations
   for select to authenticated using (user_id = (select auth.uid()));
@@ -24,18 +22,33 @@ create policy "owners read their account" on public.credit_accounts
 create policy "owners read their ledger" on public.credit_ledger
   for select to authenticated using (user_id = (select auth.uid()));
 create policy "catalog is public" on public.price_list for select using (true);
-create policy "steps are public" on public.pipeline_steps for select using (true);
-create policy "transitions are public" on public.step_transitions for select using (true);
 
--- Realtime: a user may join only their own private topic.
+-- Realtime: a user may join only their own private topic, and read only its messages.
 create policy "users receive their own generation updates" on realtime.messages
   for select to authenticated
-  using (realtime.topic() = 'generations:' || (select auth.uid())::text);
+  using (topic = 'generations:' || (select auth.uid())::text
+         and (select realtime.topic()) = topic);
 
--- Functions: Postgres lets PUBLIC execute every new function; take that back and grant
+-- The engine: service role only.
+alter table engine.settings enable row level security;
+alter table engine.provider_capacity enable row level security;
+alter table engine.flow_steps enable row level security;
+alter table engine.flow_deps enable row level security;
+alter table engine.step_states enable row level security;
+alter table engine.tasks enable row level security;
+alter table engine.wakeups enable row level security;
+revoke all on all tables in schema engine from public, anon, authenticated;
+grant all on all tables in schema engine to service_role;
+revoke execute on all functions in schema engine from public, anon, authenticated;
+grant execute on all functions in schema engine to service_role;
+
+-- Functions: Postgres lets PUBLIC execute every new function; take that back (for the
+-- functions that exist and, as the role that creates them, for those to come) and grant
 -- each one to whom it is for.
 revoke execute on all functions in schema public from public, anon, authenticated;
-alter default privileges in schema public revoke execute on functions from public, anon, authenticated;
+alter default privileges for role postgres in schema public revoke execute on functions from public, anon, authenticated;
+alter default privileges for role postgres in schema engine revoke execute on functions from public, anon, authenticated;
+
 -- The public gallery: completed public videos, without anyone's tokens or inputs.
 create function public.public_gallery(p_limit integer default 20, p_before timestamptz default null)
 returns table (id uuid, pipeline public.pipeline_kind, video_path text, completed_at timestamptz)

@@ -1,4 +1,4 @@
--- Private buckets: selfies (users write under their own id) and outputs (written by the
+-- Private buckets: selfies (users write and read under their own id) and outputs (written by the
 -- functions with the service key, read through signed URLs). On the local stack the
 -- Storage stand-in applies the same rule and this block is skipped.
 do $$
@@ -14,6 +14,6 @@ begin
     create policy "users upload selfies to their own folder" on storage.objects for insert to authenticated
     with check (bucket_id = 'selfies' and (storage.foldername(name))[1] = (select auth.uid())::text) $p$;
   execute $p$
-    create policy "users read their own files" on storage.objects for select to authenticated
-    using (bucket_id in ('selfies', 'outputs') and (storage.foldername(name))[1] = (select auth.uid())::text) $p$;
+    create policy "users read their own selfies" on storage.objects for select to authenticated
+    using (bucket_id = 'selfies' and (storage.foldername(name))[1] = (select auth.uid())::text) $p$;
 end $$;

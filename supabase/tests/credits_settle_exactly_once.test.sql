@@ -1,24 +1,31 @@
 begin;
-select plan(12);
+select plan(13);
 
 select tests.create_user('credits@test.local', 1000) as uid \gset
 
--- Completed: reserve then capture, once.
+-- Completed: reserve at create, each task captures its price once its work starts.
 select tests.new_generation(:'uid') as done \gset
 select is((select balance from public.credit_accounts where user_id = :'uid'), 815::bigint, 'create reserves the quoted 185 MC');
-select public.complete_step(:'done', tests.run_to_store_output(:'done'), '{"video_path": "v"}', null);
-select results_eq($$ select kind::text, amount from public.credit_ledger where generation_id = '$$ || :'done' || $$' order by id $$,
-  $$ values ('reserve', 185::bigint), ('capture', 185::bigint) $$, 'completion captures what was reserved');
+select * from tests.run_to_store_output(:'done') \gset s_
+select engine.complete_task(:s_task_id, :'s_lease_token', '{"video_path": "v"}');
+select results_eq($$ select kind::text, step, amount from public.credit_ledger where generation_id = '$$ || :'done' || $$' order by id $$,
+  $$ values ('reserve', null, 185::bigint), ('capture', 'script', 5::bigint), ('capture', 'base_image', 20::bigint),
+            ('capture', 'video', 160::bigint) $$, 'each task captured its own price, once');
 select is((select credits_charged from public.generations where id = :'done'), 185, 'the row shows the charge');
 select is((select balance from public.credit_accounts where user_id = :'uid'), 815::bigint, 'capture does not move the balance again');
 
--- Failed: release once, even if failure is reported twice.
+-- A failed task: its capture is refunded (once, however often failure is reported), the
+-- unstarted rest released.
 select tests.new_generation(:'uid') as failed \gset
-update public.generations set status = 'failed', error_code = 'TASK_FAILED' where id = :'failed';
-select is((select balance from public.credit_accounts where user_id = :'uid'), 815::bigint, 'failure releases the reservation');
-select is((select count(*)::int from public.credit_ledger where generation_id = :'failed' and kind = 'release'), 1, 'one release row');
+select * from tests.claim(:'failed', 'script') \gset f_
+select engine.fail_task(:f_task_id, :'f_lease_token', 'CONTENT_VIOLATION', 'blocked');
+select ok(not engine.fail_task(:f_task_id, :'f_lease_token', 'CONTENT_VIOLATION', 'blocked again'), 'a second failure report changes nothing');
+select is((select balance from public.credit_accounts where user_id = :'uid'), 815::bigint, 'failure gives back everything not kept');
+select results_eq($$ select kind::text, amount from public.credit_ledger where generation_id = '$$ || :'failed' || $$' order by id $$,
+  $$ values ('reserve', 185::bigint), ('capture', 5::bigint), ('refund', 5::bigint), ('release', 180::bigint) $$,
+  'one capture, one refund, one release');
 
--- Canceled: release once.
+-- Canceled before any work: release once.
 select tests.new_generation(:'uid') as canceled \gset
 select tests.authenticate_as(:'uid');
 select lives_ok($$ select public.cancel_generation('$$ || :'canceled' || $$') $$, 'the owner cancels');
@@ -26,14 +33,16 @@ select throws_ok($$ select public.cancel_generation('$$ || :'canceled' || $$') $
 select tests.clear_authentication();
 select is((select balance from public.credit_accounts where user_id = :'uid'), 815::bigint, 'cancel releases the reservation once');
 
--- Retry: a new billing round reserves again, and its failure releases again.
+-- Retry: round 2 reserves only the unpaid rest (all of it here: the failed task was refunded).
 select tests.authenticate_as(:'uid');
 select lives_ok($$ select public.retry_generation('$$ || :'failed' || $$') $$, 'the owner retries a failed generation');
 select tests.clear_authentication();
 select is((select balance from public.credit_accounts where user_id = :'uid'), 630::bigint, 'retry reserves for round 2');
-update public.generations set status = 'failed', error_code = 'TASK_FAILED' where id = :'failed';
+select * from tests.claim(:'failed', 'script') \gset g_
+select engine.fail_task(:g_task_id, :'g_lease_token', 'CONTENT_VIOLATION', 'blocked');
 select results_eq($$ select billing_round, kind::text from public.credit_ledger where generation_id = '$$ || :'failed' || $$' order by id $$,
-  $$ values (1, 'reserve'), (1, 'release'), (2, 'reserve'), (2, 'release') $$, 'each round reserves and releases exactly once');
+  $$ values (1, 'reserve'), (1, 'capture'), (1, 'refund'), (1, 'release'), (2, 'reserve'), (2, 'capture'), (2, 'refund'), (2, 'release') $$,
+  'each round settles each task exactly once');
 
 select * from finish();
 rollback;

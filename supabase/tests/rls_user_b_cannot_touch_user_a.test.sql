@@ -1,5 +1,5 @@
 begin;
-select plan(14);
+select plan(16);
 
 select tests.create_user('alice@test.local') as alice \gset
 select tests.create_user('bob@test.local') as bob \gset
@@ -17,10 +17,14 @@ select throws_ok($$ update public.generations set status = 'canceled' where id =
   'Bob cannot update the table directly');
 select throws_ok($$ insert into public.credit_ledger (user_id, kind, amount) values ('$$ || :'bob' || $$', 'grant', 1000000) $$,
   '42501', null, 'Bob cannot grant himself credits');
-select throws_ok($$ select public.complete_step('$$ || :'gen' || $$', gen_random_uuid(), '{}', null) $$, '42501', null,
+select throws_ok($$ select engine.complete_task(1, gen_random_uuid()::text, '{}') $$, '42501', null,
   'Bob cannot call worker functions');
+select throws_ok($$ select webhook_token from engine.tasks $$, '42501', null, 'Bob cannot read tasks (tokens, provider ids)');
 select set_config('realtime.topic', 'generations:' || :'alice', true);
 select is_empty($$ select * from realtime.messages $$, 'Bob cannot join Alice''s realtime topic');
+select set_config('realtime.topic', 'generations:' || :'bob', true);
+select is_empty($$ select * from realtime.messages where topic <> 'generations:$$ || :'bob' || $$' $$,
+  'with his own topic set, Bob still reads no other topic''s messages');
 select tests.clear_authentication();
 
 select tests.authenticate_as(:'alice');

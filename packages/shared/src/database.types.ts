@@ -3,7 +3,242 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 
 export type Database = {
   
-  "public": {
+  "engine": {
+          Tables: {
+            "flow_deps": {
+                  Row: {
+                    "depends_on": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"step": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "depends_on": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"step": string
+                  }
+                  Update: {
+                    "depends_on"?: string,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"step"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "flow_deps_pipeline_depends_on_fkey"
+      columns: ["pipeline","depends_on"]
+isOneToOne: false
+      referencedRelation: "flow_steps"
+      referencedColumns: ["pipeline","step"]
+    },{
+      foreignKeyName: "flow_deps_pipeline_step_fkey"
+      columns: ["pipeline","step"]
+isOneToOne: false
+      referencedRelation: "flow_steps"
+      referencedColumns: ["pipeline","step"]
+    }
+                  ]
+                },"flow_steps": {
+                  Row: {
+                    "base_delay_ms": number,"capacity_key": string | null,"handler": string,"kind": string,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"publish_output": boolean,"run_if_input": string | null,"step": string,"weight": number
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"handler": string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"publish_output"?: boolean,"run_if_input"?: string | null,"step": string,"weight": number
+                  }
+                  Update: {
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"handler"?: string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"publish_output"?: boolean,"run_if_input"?: string | null,"step"?: string,"weight"?: number
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "flow_steps_capacity_key_fkey"
+      columns: ["capacity_key"]
+isOneToOne: false
+      referencedRelation: "provider_capacity"
+      referencedColumns: ["key"]
+    }
+                  ]
+                },"provider_capacity": {
+                  Row: {
+                    "key": string,"max_in_flight": number | null,"max_requests": number | null,"paused_until": string | null,"recent": (string)[],"source": string,"window_seconds": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "key": string,"max_in_flight"?: number | null,"max_requests"?: number | null,"paused_until"?: string | null,"recent"?: (string)[],"source": string,"window_seconds"?: number | null
+                  }
+                  Update: {
+                    "key"?: string,"max_in_flight"?: number | null,"max_requests"?: number | null,"paused_until"?: string | null,"recent"?: (string)[],"source"?: string,"window_seconds"?: number | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"settings": {
+                  Row: {
+                    "capacity_scale": number,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "capacity_scale"?: number,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string
+                  }
+                  Update: {
+                    "capacity_scale"?: number,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"step_states": {
+                  Row: {
+                    "generation_id": string,"output": Json | null,"remaining_deps": number,"remaining_tasks": number | null,"status": string,"step": string,"task_count": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "generation_id": string,"output"?: Json | null,"remaining_deps": number,"remaining_tasks"?: number | null,"status"?: string,"step": string,"task_count"?: number | null
+                  }
+                  Update: {
+                    "generation_id"?: string,"output"?: Json | null,"remaining_deps"?: number,"remaining_tasks"?: number | null,"status"?: string,"step"?: string,"task_count"?: number | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"tasks": {
+                  Row: {
+                    "attempt": number,"blocked_on": string | null,"capacity_key": string | null,"charged_round": number | null,"checked_at": string | null,"created_at": string,"dispatch_count": number,"element": Json | null,"error_code": string | null,"error_message": string | null,"generation_id": string,"handler": string,"id": number,"lease_token": string | null,"lease_until": string | null,"next_attempt_at": string,"next_poll_at": string | null,"output": Json | null,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count": number,"price": number,"provider": string | null,"provider_progress": number,"provider_task_id": string | null,"status": Database["public"]['Enums']["task_status"],"step": string,"task_index": number,"updated_at": string,"user_id": string,"wake_at": string | null,"webhook_token": string,"refund_task": undefined | null
+                  }
+                  ComputedFields: "refund_task"
+                  Insert: {
+                    "attempt"?: number,"blocked_on"?: string | null,"capacity_key"?: string | null,"charged_round"?: number | null,"checked_at"?: string | null,"created_at"?: string,"dispatch_count"?: number,"element"?: Json | null,"error_code"?: string | null,"error_message"?: string | null,"generation_id": string,"handler": string,"id"?: never,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"output"?: Json | null,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"price"?: number,"provider"?: string | null,"provider_progress"?: number,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["task_status"],"step": string,"task_index"?: number,"updated_at"?: string,"user_id": string,"wake_at"?: string | null,"webhook_token"?: string
+                  }
+                  Update: {
+                    "attempt"?: number,"blocked_on"?: string | null,"capacity_key"?: string | null,"charged_round"?: number | null,"checked_at"?: string | null,"created_at"?: string,"dispatch_count"?: number,"element"?: Json | null,"error_code"?: string | null,"error_message"?: string | null,"generation_id"?: string,"handler"?: string,"id"?: never,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"output"?: Json | null,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"price"?: number,"provider"?: string | null,"provider_progress"?: number,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["task_status"],"step"?: string,"task_index"?: number,"updated_at"?: string,"user_id"?: string,"wake_at"?: string | null,"webhook_token"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "tasks_pipeline_step_fkey"
+      columns: ["pipeline","step"]
+isOneToOne: false
+      referencedRelation: "flow_steps"
+      referencedColumns: ["pipeline","step"]
+    }
+                  ]
+                },"wakeups": {
+                  Row: {
+                    "consumed_at": string | null,"handler": string,"posted_at": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "consumed_at"?: string | null,"handler": string,"posted_at"?: string | null
+                  }
+                  Update: {
+                    "consumed_at"?: string | null,"handler"?: string,"posted_at"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                }
+          }
+          Views: {
+            [_ in never]: never
+          }
+          Functions: {
+            "admit":
+{ Args: { "p_user_id": string }; Returns: undefined
+                           },
+"await_provider":
+{ Args: { "p_lease_token": string,"p_provider": string,"p_provider_task_id": string,"p_task_id": number }; Returns: boolean
+                           },
+"capacity_available":
+{ Args: { "p_key": string }; Returns: number
+                           },
+"capacity_free_at":
+{ Args: { "p_key": string }; Returns: string
+                           },
+"complete_task":
+{ Args: { "p_output": Json,"p_task_id": number,"p_token": string }; Returns: boolean
+                           },
+"consume_wakeup":
+{ Args: { "p_handler": string }; Returns: undefined
+                           },
+"fail_task":
+{ Args: { "p_code": string,"p_message": string,"p_task_id": number,"p_token": string }; Returns: boolean
+                           },
+"finish_step":
+{ Args: { "p_generation_id": string,"p_output": Json,"p_status": string,"p_step": string }; Returns: undefined
+                           },
+"functions_endpoint":
+{ Args: { "p_function": string }; Returns: Record<string, unknown>
+                           },
+"heartbeat":
+{ Args: { "p_lease_token": string,"p_task_id": number }; Returns: boolean
+                           },
+"next_due":
+{ Args: { "p_handler": string }; Returns: string
+                           },
+"post_to_function":
+{ Args: { "p_body": Json,"p_function": string }; Returns: number
+                           },
+"reconcile":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"refresh_progress":
+{ Args: { "p_generation_id": string }; Returns: undefined
+                           },
+"refund_task":
+{ Args: { "p_task": Omit<Database["engine"]['Tables']["tasks"]['Row'], Database["engine"]['Tables']["tasks"]['ComputedFields']> }; Returns: undefined
+                           },
+"release_round":
+{ Args: { "p_generation_id": string }; Returns: undefined
+                           },
+"report_provider_progress":
+{ Args: { "p_progress": number,"p_provider_task_id": string,"p_task_id": number }; Returns: boolean
+                           },
+"requeue_rate_limited":
+{ Args: { "p_lease_token": string,"p_message": string,"p_retry_after_ms"?: number,"p_task_id": number }; Returns: string
+                           },
+"retry_task":
+{ Args: { "p_code": string,"p_lease_token": string,"p_message": string,"p_retry_after_ms"?: number,"p_task_id": number }; Returns: string
+                           },
+"settings":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "capacity_scale": number,
+"first_poll_after": string,
+"generation_timeout": string,
+"id": boolean,
+"max_active_generations_per_user": number,
+"max_poll_interval": string,
+"poll_batch_size": number,
+"redispatch_after": string,
+"wake_coalesce": string,
+"webhook_recheck_interval": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "settings"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"start_ready_steps":
+{ Args: { "p_generation_id": string }; Returns: undefined
+                           },
+"start_run":
+{ Args: { "p_generation_id": string }; Returns: undefined
+                           },
+"start_tasks":
+{ Args: { "p_handler": string,"p_limit"?: number }; Returns: {
+              "attempt": number,"deps": Json,"element": Json,"generation_id": string,"inputs": Json,"lease_token": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"step": string,"task_id": number,"task_index": number,"user_id": string,"webhook_token": string
+            }[]
+                           },
+"task_progress":
+{ Args: { "p_provider_progress": number,"p_status": Database["public"]['Enums']["task_status"] }; Returns: number
+                           },
+"wake":
+{ Args: { "p_handler": string }; Returns: undefined
+                           },
+"webhook_task":
+{ Args: { "p_webhook_token": string }; Returns: {
+              "provider": string,"provider_task_id": string,"task_id": number
+            }[]
+                           }
+          }
+          Enums: {
+            [_ in never]: never
+          }
+          CompositeTypes: {
+            [_ in never]: never
+          }
+        },"public": {
           Tables: {
             "characters": {
                   Row: {
@@ -35,14 +270,14 @@ export type Database = {
                   ]
                 },"credit_ledger": {
                   Row: {
-                    "amount": number,"billing_round": number | null,"created_at": string,"generation_id": string | null,"id": number,"kind": Database["public"]['Enums']["ledger_kind"],"user_id": string
+                    "amount": number,"billing_round": number | null,"created_at": string,"generation_id": string | null,"id": number,"kind": Database["public"]['Enums']["ledger_kind"],"step": string | null,"task_index": number | null,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "amount": number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind": Database["public"]['Enums']["ledger_kind"],"user_id": string
+                    "amount": number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind": Database["public"]['Enums']["ledger_kind"],"step"?: string | null,"task_index"?: number | null,"user_id": string
                   }
                   Update: {
-                    "amount"?: number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind"?: Database["public"]['Enums']["ledger_kind"],"user_id"?: string
+                    "amount"?: number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind"?: Database["public"]['Enums']["ledger_kind"],"step"?: string | null,"task_index"?: number | null,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -55,14 +290,14 @@ isOneToOne: false
                   ]
                 },"generation_events": {
                   Row: {
-                    "attempt": number,"created_at": string,"generation_id": string,"id": number,"message": string | null,"progress": number,"status": Database["public"]['Enums']["generation_status"],"step": string,"user_id": string
+                    "attempt": number,"created_at": string,"generation_id": string,"id": number,"message": string | null,"progress": number,"status": string,"step": string | null,"task_index": number | null,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "attempt": number,"created_at"?: string,"generation_id": string,"id"?: never,"message"?: string | null,"progress": number,"status": Database["public"]['Enums']["generation_status"],"step": string,"user_id": string
+                    "attempt"?: number,"created_at"?: string,"generation_id": string,"id"?: never,"message"?: string | null,"progress": number,"status": string,"step"?: string | null,"task_index"?: number | null,"user_id": string
                   }
                   Update: {
-                    "attempt"?: number,"created_at"?: string,"generation_id"?: string,"id"?: never,"message"?: string | null,"progress"?: number,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string,"user_id"?: string
+                    "attempt"?: number,"created_at"?: string,"generation_id"?: string,"id"?: never,"message"?: string | null,"progress"?: number,"status"?: string,"step"?: string | null,"task_index"?: number | null,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -75,34 +310,14 @@ isOneToOne: false
                   ]
                 },"generations": {
                   Row: {
-                    "attempt": number,"billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_reserved": number,"deadline": string,"dispatch_count": number,"dispatched_at": string | null,"error_code": string | null,"error_message": string | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"lease_token": string | null,"lease_until": string | null,"next_attempt_at": string,"next_poll_at": string | null,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count": number,"progress": number,"provider": string | null,"provider_task_id": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string,"updated_at": string,"user_id": string,"visibility": string,"wake_at": string | null,"webhook_token": string
+                    "billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_refunded": number,"credits_reserved": number,"deadline": string | null,"error_code": string | null,"error_message": string | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress": number,"remaining_steps": number,"started_at": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string | null,"updated_at": string,"user_id": string,"visibility": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "attempt"?: number,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_reserved": number,"deadline"?: string,"dispatch_count"?: number,"dispatched_at"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"progress"?: number,"provider"?: string | null,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step": string,"updated_at"?: string,"user_id": string,"visibility"?: string,"wake_at"?: string | null,"webhook_token"?: string
+                    "billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved": number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id": string,"visibility"?: string
                   }
                   Update: {
-                    "attempt"?: number,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_reserved"?: number,"deadline"?: string,"dispatch_count"?: number,"dispatched_at"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"progress"?: number,"provider"?: string | null,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string,"updated_at"?: string,"user_id"?: string,"visibility"?: string,"wake_at"?: string | null,"webhook_token"?: string
-                  }
-                  Relationships: [
-                    {
-      foreignKeyName: "generations_pipeline_step_fkey"
-      columns: ["pipeline","step"]
-isOneToOne: false
-      referencedRelation: "pipeline_steps"
-      referencedColumns: ["pipeline","step"]
-    }
-                  ]
-                },"pipeline_steps": {
-                  Row: {
-                    "base_delay_ms": number,"function_name": string,"is_final": boolean,"lease_seconds": number,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"progress": number,"step": string
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "base_delay_ms"?: number,"function_name": string,"is_final"?: boolean,"lease_seconds"?: number,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"progress": number,"step": string
-                  }
-                  Update: {
-                    "base_delay_ms"?: number,"function_name"?: string,"is_final"?: boolean,"lease_seconds"?: number,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"progress"?: number,"step"?: string
+                    "billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved"?: number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"price_plan"?: NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id"?: string,"visibility"?: string
                   }
                   Relationships: [
                     
@@ -121,74 +336,37 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
-                },"step_transitions": {
-                  Row: {
-                    "from_step": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"to_step": string
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "from_step": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"to_step": string
-                  }
-                  Update: {
-                    "from_step"?: string,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"to_step"?: string
-                  }
-                  Relationships: [
-                    {
-      foreignKeyName: "step_transitions_pipeline_from_step_fkey"
-      columns: ["pipeline","from_step"]
-isOneToOne: false
-      referencedRelation: "pipeline_steps"
-      referencedColumns: ["pipeline","step"]
-    },{
-      foreignKeyName: "step_transitions_pipeline_to_step_fkey"
-      columns: ["pipeline","to_step"]
-isOneToOne: false
-      referencedRelation: "pipeline_steps"
-      referencedColumns: ["pipeline","step"]
-    }
-                  ]
                 }
           }
           Views: {
             [_ in never]: never
           }
           Functions: {
-            "await_task":
-{ Args: { "p_generation_id": string,"p_lease_token": string,"p_outputs"?: Json,"p_provider": string,"p_task_id": string }; Returns: boolean
-                           },
-"cancel_generation":
+            "cancel_generation":
 { Args: { "p_generation_id": string }; Returns: {
-              "attempt": number,
-"billing_round": number,
+              "billing_round": number,
 "completed_at": string | null,
 "created_at": string,
 "credits_charged": number,
+"credits_refunded": number,
 "credits_reserved": number,
-"deadline": string,
-"dispatch_count": number,
-"dispatched_at": string | null,
+"deadline": string | null,
 "error_code": string | null,
 "error_message": string | null,
 "id": string,
 "idempotency_key": string | null,
 "inputs": NonNullable<Json>,
-"lease_token": string | null,
-"lease_until": string | null,
-"next_attempt_at": string,
-"next_poll_at": string | null,
 "outputs": NonNullable<Json>,
 "pipeline": Database["public"]['Enums']["pipeline_kind"],
-"poll_count": number,
+"price_plan": NonNullable<Json>,
 "progress": number,
-"provider": string | null,
-"provider_task_id": string | null,
+"remaining_steps": number,
+"started_at": string | null,
 "status": Database["public"]['Enums']["generation_status"],
-"step": string,
+"step": string | null,
 "updated_at": string,
 "user_id": string,
-"visibility": string,
-"wake_at": string | null,
-"webhook_token": string
+"visibility": string
             }
                           SetofOptions: {
         from: "*"
@@ -196,14 +374,6 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
-"claim_step":
-{ Args: { "p_generation_id": string,"p_step": string }; Returns: {
-              "attempt": number,"generation_id": string,"inputs": Json,"lease_token": string,"outputs": Json,"pipeline": Database["public"]['Enums']["pipeline_kind"],"user_id": string,"webhook_token": string
-            }[]
-                           },
-"complete_step":
-{ Args: { "p_generation_id": string,"p_lease_token": string,"p_next_step"?: string,"p_outputs": Json }; Returns: boolean
-                           },
 "create_character":
 { Args: { "p_name": string,"p_reference_image_path": string }; Returns: {
               "created_at": string,
@@ -220,37 +390,29 @@ isOneToOne: false
       } },
 "create_generation":
 { Args: { "p_idempotency_key"?: string,"p_inputs": Json,"p_pipeline": Database["public"]['Enums']["pipeline_kind"],"p_visibility"?: string }; Returns: {
-              "attempt": number,
-"billing_round": number,
+              "billing_round": number,
 "completed_at": string | null,
 "created_at": string,
 "credits_charged": number,
+"credits_refunded": number,
 "credits_reserved": number,
-"deadline": string,
-"dispatch_count": number,
-"dispatched_at": string | null,
+"deadline": string | null,
 "error_code": string | null,
 "error_message": string | null,
 "id": string,
 "idempotency_key": string | null,
 "inputs": NonNullable<Json>,
-"lease_token": string | null,
-"lease_until": string | null,
-"next_attempt_at": string,
-"next_poll_at": string | null,
 "outputs": NonNullable<Json>,
 "pipeline": Database["public"]['Enums']["pipeline_kind"],
-"poll_count": number,
+"price_plan": NonNullable<Json>,
 "progress": number,
-"provider": string | null,
-"provider_task_id": string | null,
+"remaining_steps": number,
+"started_at": string | null,
 "status": Database["public"]['Enums']["generation_status"],
-"step": string,
+"step": string | null,
 "updated_at": string,
 "user_id": string,
-"visibility": string,
-"wake_at": string | null,
-"webhook_token": string
+"visibility": string
             }
                           SetofOptions: {
         from: "*"
@@ -258,51 +420,34 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
-"fail_step":
-{ Args: { "p_code": string,"p_generation_id": string,"p_lease_token": string,"p_message": string }; Returns: boolean
-                           },
-"fail_task":
-{ Args: { "p_code": string,"p_generation_id": string,"p_message": string,"p_task_id": string }; Returns: boolean
-                           },
-"functions_endpoint":
-{ Args: { "p_function": string }; Returns: Record<string, unknown>
-                           },
 "grant_credits":
 { Args: { "p_credits": number,"p_user_id": string }; Returns: number
                            },
 "owned_generation":
 { Args: { "p_generation_id": string }; Returns: {
-              "attempt": number,
-"billing_round": number,
+              "billing_round": number,
 "completed_at": string | null,
 "created_at": string,
 "credits_charged": number,
+"credits_refunded": number,
 "credits_reserved": number,
-"deadline": string,
-"dispatch_count": number,
-"dispatched_at": string | null,
+"deadline": string | null,
 "error_code": string | null,
 "error_message": string | null,
 "id": string,
 "idempotency_key": string | null,
 "inputs": NonNullable<Json>,
-"lease_token": string | null,
-"lease_until": string | null,
-"next_attempt_at": string,
-"next_poll_at": string | null,
 "outputs": NonNullable<Json>,
 "pipeline": Database["public"]['Enums']["pipeline_kind"],
-"poll_count": number,
+"price_plan": NonNullable<Json>,
 "progress": number,
-"provider": string | null,
-"provider_task_id": string | null,
+"remaining_steps": number,
+"started_at": string | null,
 "status": Database["public"]['Enums']["generation_status"],
-"step": string,
+"step": string | null,
 "updated_at": string,
 "user_id": string,
-"visibility": string,
-"wake_at": string | null,
-"webhook_token": string
+"visibility": string
             }
                           SetofOptions: {
         from: "*"
@@ -310,11 +455,10 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
-"post_to_function":
-{ Args: { "p_body": Json,"p_function": string }; Returns: number
-                           },
-"price_items":
-{ Args: { "p_inputs": Json,"p_pipeline": Database["public"]['Enums']["pipeline_kind"] }; Returns: (string)[]
+"price_lines":
+{ Args: { "p_inputs": Json,"p_pipeline": Database["public"]['Enums']["pipeline_kind"] }; Returns: {
+              "sku": string,"step": string,"task_index": number
+            }[]
                            },
 "price_quote":
 { Args: { "p_inputs": Json,"p_pipeline": Database["public"]['Enums']["pipeline_kind"] }; Returns: Record<string, unknown>
@@ -324,70 +468,47 @@ isOneToOne: false
               "completed_at": string,"id": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"video_path": string
             }[]
                            },
-"reconcile":
-{ Args: Record<PropertyKey, never>; Returns: Json
-                           },
-"report_task_progress":
-{ Args: { "p_generation_id": string,"p_progress": number,"p_task_id": string }; Returns: boolean
-                           },
 "require_user":
 { Args: Record<PropertyKey, never>; Returns: string
                            },
 "reserve_credits":
 { Args: { "p_credits": number,"p_generation_id": string,"p_round": number,"p_user_id": string }; Returns: undefined
                            },
-"resolve_task":
-{ Args: { "p_generation_id": string,"p_next_step": string,"p_outputs": Json,"p_task_id": string }; Returns: boolean
-                           },
 "retry_generation":
 { Args: { "p_generation_id": string }; Returns: {
-              "attempt": number,
-"billing_round": number,
+              "billing_round": number,
 "completed_at": string | null,
 "created_at": string,
 "credits_charged": number,
+"credits_refunded": number,
 "credits_reserved": number,
-"deadline": string,
-"dispatch_count": number,
-"dispatched_at": string | null,
+"deadline": string | null,
 "error_code": string | null,
 "error_message": string | null,
 "id": string,
 "idempotency_key": string | null,
 "inputs": NonNullable<Json>,
-"lease_token": string | null,
-"lease_until": string | null,
-"next_attempt_at": string,
-"next_poll_at": string | null,
 "outputs": NonNullable<Json>,
 "pipeline": Database["public"]['Enums']["pipeline_kind"],
-"poll_count": number,
+"price_plan": NonNullable<Json>,
 "progress": number,
-"provider": string | null,
-"provider_task_id": string | null,
+"remaining_steps": number,
+"started_at": string | null,
 "status": Database["public"]['Enums']["generation_status"],
-"step": string,
+"step": string | null,
 "updated_at": string,
 "user_id": string,
-"visibility": string,
-"wake_at": string | null,
-"webhook_token": string
+"visibility": string
             }
                           SetofOptions: {
         from: "*"
         to: "generations"
         isOneToOne: true
         isSetofReturn: false
-      } },
-"schedule_poll":
-{ Args: { "p_generation_id": string,"p_task_id": string }; Returns: boolean
-                           },
-"schedule_retry":
-{ Args: { "p_code": string,"p_generation_id": string,"p_lease_token": string,"p_message": string,"p_retry_after_ms"?: number }; Returns: string
-                           }
+      } }
           }
           Enums: {
-            "generation_status": "queued"|"running"|"waiting"|"completed"|"failed"|"canceled","ledger_kind": "grant"|"reserve"|"capture"|"release","pipeline_kind": "cinematic"|"model_direct"|"movie"
+            "generation_status": "queued"|"running"|"completed"|"failed"|"canceled","ledger_kind": "grant"|"reserve"|"capture"|"refund"|"release","pipeline_kind": "cinematic"|"model_direct"|"movie","task_status": "queued"|"running"|"waiting"|"completed"|"failed"|"canceled"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -501,9 +622,13 @@ export type CompositeTypes<
   : never
 
 export const Constants = {
-  "public": {
+  "engine": {
           Enums: {
-            "generation_status": ["queued", "running", "waiting", "completed", "failed", "canceled"],"ledger_kind": ["grant", "reserve", "capture", "release"],"pipeline_kind": ["cinematic", "model_direct", "movie"]
+            
+          }
+        },"public": {
+          Enums: {
+            "generation_status": ["queued", "running", "completed", "failed", "canceled"],"ledger_kind": ["grant", "reserve", "capture", "refund", "release"],"pipeline_kind": ["cinematic", "model_direct", "movie"],"task_status": ["queued", "running", "waiting", "completed", "failed", "canceled"]
           }
         }
 } as const

@@ -1,67 +1,94 @@
-// The step functions' side of the engine: thin typed calls of the SQL worker API.
-import type { Database } from "./database.types.ts";
+// The functions' side of the engine: typed calls of the SQL worker API (engine schema).
+// Row shapes come from the generated Database types.
+import type { Database, Json } from "./database.types.ts";
 import { db } from "./db.ts";
 
+type EngineFns = Database["engine"]["Functions"];
 export type Pipeline = Database["public"]["Enums"]["pipeline_kind"];
 export type GenerationStatus = Database["public"]["Enums"]["generation_status"];
+export type TaskStatus = Database["public"]["Enums"]["task_status"];
+export type GenerationRow = Database["public"]["Tables"]["generations"]["Row"];
 
-export type Claim = {
-  generation_id: string;
-  lease_token: string;
-  attempt: number;
-  user_id: string;
-  pipeline: Pipeline;
+/** A claimed task: what its handler needs (the run's inputs, its dependencies' outputs). */
+// Task ids are bigint: postgres.js hands them over as strings.
+export type Task = Omit<EngineFns["start_tasks"]["Returns"][number], "task_id" | "inputs" | "deps"> & {
+  task_id: string;
   inputs: Record<string, unknown>;
-  outputs: Record<string, unknown>;
-  webhook_token: string;
+  deps: Record<string, Record<string, unknown> | unknown[] | null>;
 };
 
-export type Waiting = { id: string; provider: string; provider_task_id: string };
+/** A task waiting on a provider task. */
+export type ProviderTask = Omit<EngineFns["webhook_task"]["Returns"][number], "task_id"> & { task_id: string };
 
-type Json = Parameters<ReturnType<typeof db>["json"]>[0];
+const json = (value: unknown) => db().json(value as Parameters<ReturnType<typeof db>["json"]>[0]);
 
-export async function claimStep(generationId: string, step: string): Promise<Claim | null> {
-  const [row] = await db()<Claim[]>`select * from public.claim_step(${generationId}, ${step})`;
+export async function startTasks(handler: string, limit: number): Promise<Task[]> {
+  return await db()<Task[]>`select * from engine.start_tasks(${handler}, ${limit})`;
+}
+
+export async function consumeWakeup(handler: string) {
+  await db()`select engine.consume_wakeup(${handler})`;
+}
+
+/** When this function's next queued task is due (a backoff or a capacity wait), if any. */
+export async function nextDue(handler: string): Promise<Date | null> {
+  const [r] = await db()`select engine.next_due(${handler}) as at`;
+  return r.at;
+}
+
+export async function heartbeat(t: Task): Promise<boolean> {
+  const [r] = await db()`select engine.heartbeat(${t.task_id}, ${t.lease_token}) as ok`;
+  return r.ok;
+}
+
+export async function awaitProvider(t: Task, provider: string, providerTaskId: string): Promise<boolean> {
+  const [r] = await db()`select engine.await_provider(${t.task_id}, ${t.lease_token}, ${provider}, ${providerTaskId}) as ok`;
+  return r.ok;
+}
+
+/** Who may end a task: the lease holder while it runs, the provider task while it waits. */
+type Holder = { task_id: string; lease_token: string } | { task_id: string; provider_task_id: string };
+const tokenOf = (h: Holder) => ("lease_token" in h ? h.lease_token : h.provider_task_id);
+
+export async function completeTask(h: Holder, output: Json): Promise<boolean> {
+  const [r] = await db()`select engine.complete_task(${h.task_id}, ${tokenOf(h)}, ${json(output)}) as ok`;
+  return r.ok;
+}
+
+export async function failTask(h: Holder, code: string, message: string): Promise<boolean> {
+  const [r] = await db()`select engine.fail_task(${h.task_id}, ${tokenOf(h)}, ${code}, ${message}) as ok`;
+  return r.ok;
+}
+
+/** Backs off and re-queues, or fails once attempts are used up (then null). */
+export async function retryTask(t: Task, code: string, message: string, retryAfterMs?: number): Promise<Date | null> {
+  const [r] = await db()`select engine.retry_task(${t.task_id}, ${t.lease_token}, ${code}, ${message}, ${retryAfterMs ?? null}) as at`;
+  return r.at;
+}
+
+/** A 429: pauses the provider endpoint and re-queues without spending an attempt. */
+export async function requeueRateLimited(t: Task, message: string, retryAfterMs?: number): Promise<Date | null> {
+  const [r] = await db()`select engine.requeue_rate_limited(${t.task_id}, ${t.lease_token}, ${message}, ${retryAfterMs ?? null}) as at`;
+  return r.at;
+}
+
+export async function waitingTask(taskId: string): Promise<ProviderTask | null> {
+  const [row] = await db()<ProviderTask[]>`
+    select id as task_id, provider, provider_task_id from engine.tasks where id = ${taskId} and status = 'waiting'`;
   return row ?? null;
 }
 
-export async function completeStep(c: Claim, outputs: Record<string, unknown>, nextStep: string | null) {
-  const [r] = await db()`select public.complete_step(${c.generation_id}, ${c.lease_token}, ${db().json(outputs as Json)}, ${nextStep}) as ok`;
-  return r.ok as boolean;
+/** The waiting task behind a webhook token, if a re-check is allowed now (throttled). */
+export async function webhookTask(token: string): Promise<ProviderTask | null> {
+  const [row] = await db()<ProviderTask[]>`select * from engine.webhook_task(${token})`;
+  return row ?? null;
 }
 
-export async function awaitTask(c: Claim, provider: string, taskId: string, outputs: Record<string, unknown> = {}) {
-  const [r] = await db()`select public.await_task(${c.generation_id}, ${c.lease_token}, ${provider}, ${taskId}, ${db().json(outputs as Json)}) as ok`;
-  return r.ok as boolean;
+export async function reportProviderProgress(t: ProviderTask, percent: number) {
+  await db()`select engine.report_provider_progress(${t.task_id}, ${t.provider_task_id}, ${Math.round(percent)})`;
 }
 
-export async function failStep(c: Claim, code: string, message: string) {
-  const [r] = await db()`select public.fail_step(${c.generation_id}, ${c.lease_token}, ${code}, ${message}) as ok`;
-  return r.ok as boolean;
-}
-
-export async function scheduleRetry(c: Claim, code: string, message: string, retryAfterMs?: number) {
-  const [r] = await db()`select public.schedule_retry(${c.generation_id}, ${c.lease_token}, ${code}, ${message}, ${retryAfterMs ?? null}) as retry_at`;
-  return r.retry_at as Date | null;
-}
-
-export async function waitingGeneration(where: { id: string } | { webhookToken: string }): Promise<Waiting | null> {
-  const rows = "id" in where
-    ? await db()<Waiting[]>`select id, provider, provider_task_id from public.generations where id = ${where.id} and status = 'waiting'`
-    : await db()<Waiting[]>`select id, provider, provider_task_id from public.generations where webhook_token = ${where.webhookToken} and status = 'waiting'`;
-  return rows[0] ?? null;
-}
-
-export async function resolveTask(w: Waiting, outputs: Record<string, unknown>, nextStep: string) {
-  const [r] = await db()`select public.resolve_task(${w.id}, ${w.provider_task_id}, ${db().json(outputs as Json)}, ${nextStep}) as ok`;
-  return r.ok as boolean;
-}
-
-export async function failTask(w: Waiting, code: string, message: string) {
-  const [r] = await db()`select public.fail_task(${w.id}, ${w.provider_task_id}, ${code}, ${message}) as ok`;
-  return r.ok as boolean;
-}
-
-export async function reportTaskProgress(w: Waiting, progress: number) {
-  await db()`select public.report_task_progress(${w.id}, ${w.provider_task_id}, ${Math.round(progress)})`;
+export async function generationStatus(id: string): Promise<GenerationStatus | null> {
+  const [r] = await db()`select status from public.generations where id = ${id}`;
+  return r?.status ?? null;
 }

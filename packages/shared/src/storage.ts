@@ -48,3 +48,25 @@ export async function signedUrl(bucket: string, path: string, expiresIn = 3600):
   const { signedURL } = await res.json();
   return `${config().SUPABASE_URL}/storage/v1${signedURL}`;
 }
+
+/** Deletes everything under `prefix` (a generation's folder): Storage lists, then removes. */
+export async function removeFolder(bucket: string, prefix: string) {
+  const listed = await fetch(endpoint(`list/${bucket}`), {
+    method: "POST",
+    headers: { ...auth(), "content-type": "application/json" },
+    body: JSON.stringify({ prefix, limit: 1000 }),
+  });
+  if (!listed.ok) {
+    await listed.body?.cancel();
+    throw new AppError("SERVICE_UNAVAILABLE", `Storage could not list ${bucket}/${prefix} (HTTP ${listed.status})`);
+  }
+  const names = (await listed.json() as { name: string }[]).map((o) => `${prefix.replace(/\/$/, "")}/${o.name}`);
+  if (names.length === 0) return;
+  const removed = await fetch(endpoint(bucket), {
+    method: "DELETE",
+    headers: { ...auth(), "content-type": "application/json" },
+    body: JSON.stringify({ prefixes: names }),
+  });
+  await removed.body?.cancel();
+  if (!removed.ok) throw new AppError("SERVICE_UNAVAILABLE", `Storage could not delete ${bucket}/${prefix} (HTTP ${removed.status})`);
+}

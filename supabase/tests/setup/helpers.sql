@@ -45,19 +45,93 @@ end $$;
 
 grant execute on all functions in schema tests to anon, authenticated;
 
--- Walks a generation through the real worker API to a running store_output step and
--- returns that step's lease token.
-create or replace function tests.run_to_store_output(p_generation_id uuid) returns uuid
+-- Provider capacity as if nothing had been used (inside the test's transaction).
+create or replace function tests.free_capacity() returns void language sql as $$
+  update engine.settings set capacity_scale = 1000;
+  update engine.provider_capacity set paused_until = null, recent = '{}';
+$$;
+
+-- Claims the due task of `p_step` of one generation through the real engine.start_tasks:
+-- other runs' queued tasks are pushed out of the way (inside the test's transaction) and
+-- capacity is not a concern here. Returns the task id and lease token.
+create or replace function tests.claim(p_generation_id uuid, p_step text,
+  out task_id bigint, out lease_token uuid, out attempt integer)
 language plpgsql as $$
-declare lease uuid;
 begin
-  select lease_token into lease from public.claim_step(p_generation_id, 'script');
-  perform public.complete_step(p_generation_id, lease, '{"script": {}}', 'base_image');
-  select lease_token into lease from public.claim_step(p_generation_id, 'base_image');
-  perform public.complete_step(p_generation_id, lease, '{"base_image_path": "b"}', 'video');
-  select lease_token into lease from public.claim_step(p_generation_id, 'video');
-  perform public.await_task(p_generation_id, lease, 'novita', 'task-' || p_generation_id);
-  perform public.resolve_task(p_generation_id, 'task-' || p_generation_id, '{"provider_video_url": "u"}', 'store_output');
-  select lease_token into lease from public.claim_step(p_generation_id, 'store_output');
-  return lease;
+  perform tests.free_capacity();
+  update engine.tasks set next_attempt_at = now() + interval '1 hour'
+  where status = 'queued' and (generation_id <> p_generation_id or step <> p_step);
+  select s.task_id, s.lease_token, s.attempt into task_id, lease_token, attempt
+  from engine.start_tasks((select handler from engine.tasks where generation_id = p_generation_id and step = p_step
+                           order by task_index limit 1), 100) s
+  where s.generation_id = p_generation_id and s.step = p_step
+  order by s.task_index limit 1;
+  update engine.tasks set next_attempt_at = now()
+  where status = 'queued' and next_attempt_at > now() + interval '59 minutes';
 end $$;
+
+-- Claims and completes one single step with the given output.
+create or replace function tests.complete(p_generation_id uuid, p_step text, p_output jsonb default '{}')
+returns void language plpgsql as $$
+declare c record := tests.claim(p_generation_id, p_step);
+begin
+  if c.task_id is null then
+    raise exception 'no due task of step % to complete', p_step;
+  end if;
+  perform engine.complete_task(c.task_id, c.lease_token::text, p_output);
+end $$;
+
+-- Walks a cinematic generation through the real worker API to a running store_output
+-- task, and returns that task's claim.
+create or replace function tests.run_to_store_output(p_generation_id uuid, out task_id bigint, out lease_token uuid)
+language plpgsql as $$
+declare c record;
+begin
+  perform tests.complete(p_generation_id, 'script', '{"script": {}}');
+  perform tests.complete(p_generation_id, 'base_image', '{"base_image_path": "b"}');
+  c := tests.claim(p_generation_id, 'video');
+  perform engine.await_provider(c.task_id, c.lease_token, 'novita', 'task-' || p_generation_id);
+  perform engine.complete_task(c.task_id, 'task-' || p_generation_id, '{"provider_video_url": "u"}');
+  select t.task_id, t.lease_token into task_id, lease_token from tests.claim(p_generation_id, 'store_output') t;
+end $$;
+
+-- The task row of a generation's step.
+create or replace function tests.task(p_generation_id uuid, p_step text, p_index integer default 0)
+returns engine.tasks language sql as $$
+  select * from engine.tasks where generation_id = p_generation_id and step = p_step and task_index = p_index
+$$;
+
+-- A test pipeline (inside the test's transaction): 'movie' becomes
+-- plan (single) -> scenes (map over inputs.scenes) -> merge (fan-in), and
+-- narration (map over plan's output array) -> merge; 'extras' runs only with inputs.extras.
+create or replace function tests.define_graph_pipeline() returns void language sql as $$
+  insert into engine.flow_steps (pipeline, step, handler, kind, map_over, run_if_input, weight) values
+    ('movie', 'plan', 'test-worker', 'single', null, null, 1),
+    ('movie', 'scenes', 'test-worker', 'map', 'inputs.scenes', null, 6),
+    ('movie', 'narration', 'test-worker', 'map', 'plan', null, 2),
+    ('movie', 'extras', 'test-worker', 'single', null, 'extras', 1),
+    ('movie', 'merge', 'test-worker', 'single', null, null, 1);
+  insert into engine.flow_deps (pipeline, step, depends_on) values
+    ('movie', 'scenes', 'plan'), ('movie', 'narration', 'plan'), ('movie', 'merge', 'scenes'),
+    ('movie', 'merge', 'narration'), ('movie', 'merge', 'extras');
+$$;
+
+-- A run of the test pipeline with n scenes, created as a user would (priced per task).
+create or replace function tests.new_graph_run(p_user_id uuid, p_scenes integer, p_extras boolean default false)
+returns uuid language plpgsql as $$
+declare gid uuid;
+begin
+  insert into public.generations (user_id, pipeline, inputs, price_plan, credits_reserved)
+  values (p_user_id, 'movie',
+          jsonb_build_object('scenes', (select coalesce(jsonb_agg('scene ' || i), '[]') from generate_series(1, p_scenes) i))
+            || case when p_extras then '{"extras": true}'::jsonb else '{}' end,
+          coalesce((select jsonb_object_agg('scenes:' || i, 10) from generate_series(0, p_scenes - 1) i), '{}')
+            || '{"plan:0": 1, "merge:0": 2}',
+          p_scenes * 10 + 3)
+  returning id into gid;
+  perform public.reserve_credits(p_user_id, gid, 1, p_scenes * 10 + 3);
+  perform engine.admit(p_user_id);
+  return gid;
+end $$;
+
+grant execute on all functions in schema tests to anon, authenticated;

@@ -7,8 +7,7 @@ import { signedUrl } from "../storage.ts";
 import { providerWebhook } from "./tasks.ts";
 
 const CONTRACT_STATUS: Record<string, string> = {
-  queued: "processing", running: "processing", waiting: "processing",
-  completed: "completed", failed: "failed", canceled: "failed",
+  queued: "pending", running: "processing", completed: "completed", failed: "failed", canceled: "failed",
 };
 
 export function generationApp() {
@@ -20,13 +19,13 @@ export function generationApp() {
     const id = parseId(c.req.param("id"));
     const [g] = await asUser(c.get("claims"), (sql) => sql`
       select id, status, progress, outputs ->> 'video_path' as video_path, error_message, credits_charged,
-             (select count(*) from public.generation_events e where e.generation_id = g.id and e.status = 'running') as runs
+             (select count(*) from public.generation_events e where e.generation_id = g.id and e.step is not null and e.status = 'running') as runs
       from public.generations g where id = ${id}`);
     if (!g) throw new AppError("NOT_FOUND", "Generation not found");
     const video = g.status === "completed" && g.video_path ? await signedUrl("outputs", g.video_path) : null;
     return c.json({
       uuid: g.id,
-      status: g.status === "queued" && Number(g.runs) === 0 ? "pending" : CONTRACT_STATUS[g.status],
+      status: g.status === "running" && Number(g.runs) === 0 ? "pending" : CONTRACT_STATUS[g.status],
       progress: g.progress,
       results: video ? [{ image_url: video, video_url: video }] : [],
       error_message: g.status === "failed" || g.status === "canceled" ? g.error_message : null,

@@ -2,16 +2,16 @@
 // signed-in user, so the database's owner checks and RLS decide what they may see.
 import { z } from "zod";
 import { asUser } from "../db.ts";
-import type { GenerationStatus, Pipeline } from "../engine.ts";
+import type { GenerationRow } from "../engine.ts";
 import { AppError } from "../errors.ts";
 import { functionApp, parseBody, parseId, requireUser } from "../http.ts";
-import { signedUrl } from "../storage.ts";
+import { removeFolder, signedUrl } from "../storage.ts";
 
-type Row = {
-  id: string; pipeline: Pipeline; status: GenerationStatus; step: string; progress: number; inputs: Record<string, unknown>;
-  outputs: Record<string, any>; error_code: string | null; error_message: string | null;
-  credits_reserved: number; credits_charged: number; visibility: string;
-  created_at: Date; updated_at: Date; completed_at: Date | null;
+type Row = Pick<GenerationRow, "id" | "user_id" | "pipeline" | "status" | "step" | "progress" | "error_code" | "error_message" |
+  "credits_reserved" | "credits_charged" | "credits_refunded" | "visibility" | "created_at" | "updated_at" | "completed_at"> & {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, any>;
+  queue_position: number | null;
 };
 
 export const cinematicRequest = z.strictObject({
@@ -29,22 +29,25 @@ async function urlOf(path: unknown) {
   return typeof path === "string" ? await signedUrl("outputs", path) : null;
 }
 
-/** What a client sees of a generation: signed URLs, never provider URLs or tokens. */
+/** What a client sees of a generation: signed URLs (only once it completed), never provider
+ * URLs or tokens. */
 export async function generationView(row: Row) {
   const { script } = row.outputs;
+  const done = row.status === "completed";
   return {
     id: row.id,
     pipeline: row.pipeline,
     status: row.status,
     step: row.step,
     progress: row.progress,
+    queue_position: row.queue_position,
     inputs: row.inputs,
     script: script ?? null,
-    video_url: row.status === "completed" ? await urlOf(row.outputs.video_path) : null,
-    base_image_url: await urlOf(row.outputs.base_image_path),
-    merged_image_url: await urlOf(row.outputs.merged_image_path),
+    video_url: done ? await urlOf(row.outputs.video_path) : null,
+    base_image_url: done ? await urlOf(row.outputs.base_image_path) : null,
+    merged_image_url: done ? await urlOf(row.outputs.merged_image_path) : null,
     error: row.error_code ? { code: row.error_code, message: row.error_message } : null,
-    credits: { reserved: row.credits_reserved, charged: row.credits_charged },
+    credits: { reserved: row.credits_reserved, charged: row.credits_charged, refunded: row.credits_refunded },
     visibility: row.visibility,
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -52,7 +55,11 @@ export async function generationView(row: Row) {
   };
 }
 
-const COLUMNS = "id, pipeline, status, step, progress, inputs, outputs, error_code, error_message, credits_reserved, credits_charged, visibility, created_at, updated_at, completed_at";
+// A queued run's place among its owner's queued runs (1 = next to start).
+const COLUMNS = `id, user_id, pipeline, status, step, progress, inputs, outputs, error_code, error_message, credits_reserved,
+  credits_charged, credits_refunded, visibility, created_at, updated_at, completed_at,
+  case when status = 'queued' then (select count(*)::integer from public.generations q
+    where q.user_id = g.user_id and q.status = 'queued' and q.created_at <= g.created_at) end as queue_position`;
 
 export function generationsApp() {
   const app = functionApp("generations");
@@ -70,7 +77,7 @@ export function generationsApp() {
       throw new AppError("INVALID_REQUEST", "Idempotency-Key must be 8 to 128 characters");
     }
     const [row] = await asUser(claims, (sql) => sql<Row[]>`
-      select ${sql.unsafe(COLUMNS)} from public.create_generation('cinematic', ${sql.json(inputs)}, ${key}, ${visibility})`);
+      select ${sql.unsafe(COLUMNS)} from public.create_generation('cinematic', ${sql.json(inputs)}, ${key}, ${visibility}) g`);
     return c.json({ generation: await generationView(row) }, 201);
   });
 
@@ -78,7 +85,7 @@ export function generationsApp() {
     const q = listQuery.safeParse(c.req.query());
     if (!q.success) throw new AppError("INVALID_REQUEST", "limit must be a whole number from 1 to 100");
     const rows = await asUser(c.get("claims"), (sql) => sql<Row[]>`
-      select ${sql.unsafe(COLUMNS)} from public.generations
+      select ${sql.unsafe(COLUMNS)} from public.generations g
       where user_id = ${c.get("claims").sub!} order by created_at desc limit ${q.data.limit}`);
     return c.json({ generations: await Promise.all(rows.map(generationView)) });
   });
@@ -86,10 +93,10 @@ export function generationsApp() {
   app.get("/:id", async (c) => {
     const id = parseId(c.req.param("id"));
     const [row] = await asUser(c.get("claims"), (sql) => sql<Row[]>`
-      select ${sql.unsafe(COLUMNS)} from public.generations where id = ${id} and user_id = ${c.get("claims").sub!}`);
+      select ${sql.unsafe(COLUMNS)} from public.generations g where id = ${id} and user_id = ${c.get("claims").sub!}`);
     if (!row) throw new AppError("NOT_FOUND", "Generation not found");
     const events = await asUser(c.get("claims"), (sql) => sql`
-      select status, step, progress, message, created_at from public.generation_events
+      select status, step, task_index, attempt, progress, message, created_at from public.generation_events
       where generation_id = ${id} order by id`);
     return c.json({ generation: await generationView(row), events });
   });
@@ -98,7 +105,8 @@ export function generationsApp() {
     app.post(`/:id/${action}`, async (c) => {
       const id = parseId(c.req.param("id"));
       const [row] = await asUser(c.get("claims"), (sql) => sql<Row[]>`
-        select ${sql.unsafe(COLUMNS)} from ${sql(`${action}_generation`)}(${id})`);
+        select ${sql.unsafe(COLUMNS)} from ${sql(`${action}_generation`)}(${id}) g`);
+      if (row.status === "canceled") await removeFolder("outputs", `${row.user_id}/${row.id}`);
       return c.json({ generation: await generationView(row) });
     });
   }

@@ -4,13 +4,13 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { config } from "../config.ts";
-import { waitingGeneration } from "../engine.ts";
+import { webhookTask } from "../engine.ts";
 import { AppError } from "../errors.ts";
 import { type Env, functionApp, parseBody, requireServiceRole } from "../http.ts";
 import { constantTimeEqual } from "../jwt.ts";
 import { callbackSignature } from "../providers/kie.ts";
 import { inBackground } from "../steps/runner.ts";
-import { checkTask, checkWaiting } from "../steps/tasks.ts";
+import { checkProviderTask, checkTask } from "../steps/tasks.ts";
 
 const novitaEvent = z.object({
   event_type: z.string(),
@@ -30,12 +30,12 @@ function tokenOf(c: Context): string {
   return token;
 }
 
-/** Wakes the generation waiting on this provider task; late, duplicate or unknown
- * deliveries are acknowledged and change nothing. */
+/** Re-checks the task waiting on this provider task (at most once per few seconds however
+ * many webhooks arrive); late, duplicate or unknown deliveries are acknowledged and change nothing. */
 async function wake(token: string, provider: string, taskId: string) {
-  const w = await waitingGeneration({ webhookToken: token });
-  if (!w || w.provider !== provider || w.provider_task_id !== taskId) return { ignored: "no waiting task" };
-  const work = checkWaiting(w);
+  const t = await webhookTask(token);
+  if (!t || t.provider !== provider || t.provider_task_id !== taskId) return { ignored: "no waiting task, or checked just now" };
+  const work = checkProviderTask(t);
   if (!inBackground(work)) await work;
   return {};
 }
@@ -78,15 +78,15 @@ export function novitaWebhookApp() {
   return app;
 }
 
-const pollRequest = z.object({ generation_ids: z.array(z.string().uuid()).min(1).max(100) });
+const pollRequest = z.object({ task_ids: z.array(z.union([z.string().regex(/^\d{1,19}$/), z.number().int().positive()])).min(1).max(100) });
 
 export function pollTaskApp() {
   const app = functionApp("poll-task");
   app.post("/", requireServiceRole, async (c) => {
-    const { generation_ids } = await parseBody(c, pollRequest);
-    const work = Promise.allSettled(generation_ids.map(checkTask));
+    const { task_ids } = await parseBody(c, pollRequest);
+    const work = Promise.allSettled(task_ids.map((id) => checkTask(String(id))));
     if (!inBackground(work)) await work;
-    return c.json({ polling: generation_ids.length }, 202);
+    return c.json({ polling: task_ids.length }, 202);
   });
   return app;
 }

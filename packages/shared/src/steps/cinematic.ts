@@ -1,6 +1,7 @@
-// The cinematic pipeline: idea -> script -> base image -> (face merge) -> video task.
+// The cinematic pipeline's handlers: idea -> script -> base image -> (face merge) -> video
+// task. Each returns only its output; the graph (engine.flow_steps) says what runs next.
 import { config } from "../config.ts";
-import type { Claim } from "../engine.ts";
+import type { Task } from "../engine.ts";
 import { generateScript, type Script } from "../providers/gemini.ts";
 import { downloadBytes, toBase64 } from "../providers/http.ts";
 import { geminiConfig, novitaConfig } from "../providers/index.ts";
@@ -10,54 +11,58 @@ import type { StepHandler } from "./runner.ts";
 
 export type CinematicInputs = { idea: string; duration: 5 | 10; aspect_ratio: keyof typeof SEEDREAM_SIZES; selfie_path?: string };
 
-const inputs = (c: Claim) => c.inputs as CinematicInputs;
-export const outputPath = (c: { user_id: string; generation_id: string }, file: string) => `${c.user_id}/${c.generation_id}/${file}`;
+type Dep<T> = T | null | undefined;
+const inputs = (t: Task) => t.inputs as CinematicInputs;
+const dep = <T>(t: Task, step: string) => t.deps[step] as Dep<T>;
+export const outputPath = (t: { user_id: string; generation_id: string }, file: string) => `${t.user_id}/${t.generation_id}/${file}`;
 
-export const writeScript: StepHandler = async (c) => {
-  const script = await generateScript(geminiConfig(), { idea: inputs(c).idea, durationSeconds: inputs(c).duration });
-  return { next: "base_image", outputs: { script } };
+export const writeScript: StepHandler = async (t) => {
+  const script = await generateScript(geminiConfig(), { idea: inputs(t).idea, durationSeconds: inputs(t).duration });
+  return { script };
 };
 
-export const makeBaseImage: StepHandler = async (c) => {
-  const script = c.outputs.script as Script;
+export const makeBaseImage: StepHandler = async (t) => {
+  const { script } = dep<{ script: Script }>(t, "script")!;
   const { imageUrl } = await seedreamTxt2Img(novitaConfig(), {
     prompt: script.t2i_prompt,
-    size: SEEDREAM_SIZES[inputs(c).aspect_ratio],
+    size: SEEDREAM_SIZES[inputs(t).aspect_ratio],
   });
   // Seedream's URL lifetime is undocumented: copy the image out at once.
   const image = await downloadBytes("novita", imageUrl);
-  const path = outputPath(c, "base.jpg");
+  const path = outputPath(t, "base.jpg");
   await uploadObject("outputs", path, image.bytes, image.type);
-  return { next: inputs(c).selfie_path ? "face_merge" : "video", outputs: { base_image_path: path } };
+  return { base_image_path: path };
 };
 
-export const mergeSelfie: StepHandler = async (c) => {
+export const mergeSelfie: StepHandler = async (t) => {
   const [selfie, base] = await Promise.all([
-    downloadObject("selfies", inputs(c).selfie_path!),
-    downloadObject("outputs", c.outputs.base_image_path as string),
+    downloadObject("selfies", inputs(t).selfie_path!),
+    downloadObject("outputs", dep<{ base_image_path: string }>(t, "base_image")!.base_image_path),
   ]);
   const merged = await mergeFace(novitaConfig(), { faceImageBase64: toBase64(selfie), imageBase64: toBase64(base) });
-  const path = outputPath(c, "merged.png");
+  const path = outputPath(t, "merged.png");
   await uploadObject("outputs", path, merged.bytes, merged.contentType);
-  return { next: "video", outputs: { merged_image_path: path } };
+  return { merged_image_path: path };
 };
 
-export const submitVideo: StepHandler = async (c) => {
-  const frame = await downloadObject("outputs", (c.outputs.merged_image_path ?? c.outputs.base_image_path) as string);
-  const script = c.outputs.script as Script;
+export const submitVideo: StepHandler = async (t) => {
+  const merged = dep<{ merged_image_path: string }>(t, "face_merge");
+  const base = dep<{ base_image_path: string }>(t, "base_image")!;
+  const frame = await downloadObject("outputs", merged?.merged_image_path ?? base.base_image_path);
+  const { script } = dep<{ script: Script }>(t, "script")!;
   const { taskId } = await submitImageToVideo(novitaConfig(), {
     imageBase64: toBase64(frame),
     prompt: `cinematic movement, ${script.motion_prompt}`,
-    durationSeconds: inputs(c).duration,
-    webhookUrl: `${config().PUBLIC_FUNCTIONS_URL}/handle-novita-webhook?token=${c.webhook_token}`,
+    durationSeconds: inputs(t).duration,
+    webhookUrl: `${config().PUBLIC_FUNCTIONS_URL}/handle-novita-webhook?token=${t.webhook_token}`,
   });
-  return { awaitTask: { provider: "novita", taskId } };
+  return { submitted: { provider: "novita", taskId } };
 };
 
 /** Last step of every pipeline: the provider's video becomes ours before completion. */
-export const storeOutput: StepHandler = async (c) => {
-  const video = await downloadBytes("provider", c.outputs.provider_video_url as string);
-  const path = outputPath(c, "video.mp4");
+export const storeOutput: StepHandler = async (t) => {
+  const video = await downloadBytes("provider", dep<{ provider_video_url: string }>(t, "video")!.provider_video_url);
+  const path = outputPath(t, "video.mp4");
   await uploadObject("outputs", path, video.bytes, "video/mp4");
-  return { next: null, outputs: { video_path: path } };
+  return { video_path: path };
 };

@@ -1,49 +1,114 @@
-// Runs one claimed step: the provider work, then exactly one compare-and-set commit.
+// Runs the tasks of one function: woken by pg_net, it claims its due tasks (fairly, within
+// provider capacity), runs each handler while renewing its lease, and commits the result
+// with one compare-and-set. A handler returns only its output (or the provider task it
+// submitted); the database decides what runs next.
 import { z } from "zod";
-import { type Claim, awaitTask, claimStep, completeStep, failStep, scheduleRetry } from "../engine.ts";
+import type { Json } from "../database.types.ts";
+import {
+  awaitProvider, completeTask, consumeWakeup, failTask, generationStatus, heartbeat, nextDue, requeueRateLimited,
+  retryTask, startTasks, type Task,
+} from "../engine.ts";
 import { AppError } from "../errors.ts";
-import { logError } from "../log.ts";
 import { functionApp, parseBody, requireServiceRole } from "../http.ts";
+import { logError } from "../log.ts";
 import { ProviderError } from "../providers/http.ts";
+import { removeFolder } from "../storage.ts";
 import { checkTask } from "./tasks.ts";
 
-export type StepOutcome =
-  | { next: string | null; outputs?: Record<string, unknown> }
-  | { awaitTask: { provider: string; taskId: string }; outputs?: Record<string, unknown> };
+export type Submitted = { submitted: { provider: string; taskId: string } };
+export type StepResult = Json | Submitted;
+export type StepHandler = (task: Task) => Promise<StepResult>;
 
-export type StepHandler = (claim: Claim) => Promise<StepOutcome>;
+const CLAIM_BATCH = 10;
+const HEARTBEAT_MS = 5_000;
+/** A capacity wait or backoff due sooner than this is waited out here; later ones are
+ * reconcile's (its tick is 10 s). */
+const WAIT_IN_PROCESS_MS = 30_000;
+/** A due task another process holds right now is not spun on. */
+const MIN_WAIT_MS = 100;
 
-export async function runClaimed(claim: Claim, step: string, handler: StepHandler): Promise<void> {
-  let retryAt: Date | null = null;
-  try {
-    const outcome = await handler(claim);
-    if ("awaitTask" in outcome) {
-      // A fast provider can finish, and its webhook arrive, before this commit: look once now.
-      if (await awaitTask(claim, outcome.awaitTask.provider, outcome.awaitTask.taskId, outcome.outputs)) {
-        await checkTask(claim.generation_id);
-      }
-    } else {
-      await completeStep(claim, outcome.outputs ?? {}, outcome.next);
-    }
-  } catch (err) {
-    if (err instanceof ProviderError && err.retryable) {
-      retryAt = await scheduleRetry(claim, err.code, err.message, err.retryAfterMs);
-    } else if (err instanceof ProviderError || err instanceof AppError) {
-      await failStep(claim, err.code, err.message);
-    } else {
-      logError(`step ${step} crashed`, err);
-      retryAt = await scheduleRetry(claim, "INTERNAL_ERROR", "The step failed unexpectedly");
-    }
+const isSubmitted = (r: StepResult): r is Submitted => typeof r === "object" && r !== null && "submitted" in r;
+
+/** A canceled run's files go: users must not keep what they did not pay for. */
+async function discardCanceled(t: Task) {
+  if ((await generationStatus(t.generation_id)) === "canceled") {
+    await removeFolder("outputs", `${t.user_id}/${t.generation_id}`);
   }
-  if (retryAt) await retryWhenDue(claim.generation_id, step, handler, retryAt);
 }
 
-/** Backoffs are shorter than reconcile's tick: wait here and claim again. Should this
- * process die meanwhile, reconcile dispatches the due retry. */
-async function retryWhenDue(generationId: string, step: string, handler: StepHandler, at: Date) {
-  await new Promise((r) => setTimeout(r, Math.max(0, at.getTime() - Date.now()) + 25));
-  const again = await claimStep(generationId, step);
-  if (again) await runClaimed(again, step, handler);
+async function runTask(t: Task, handler: StepHandler): Promise<void> {
+  const beat = setInterval(() => heartbeat(t).catch((err) => logError(`heartbeat ${t.step}`, err)), HEARTBEAT_MS);
+  try {
+    const result = await handler(t);
+    if (isSubmitted(result)) {
+      // A fast provider can finish, and its webhook arrive, before this commit: look once now.
+      if (await awaitProvider(t, result.submitted.provider, result.submitted.taskId)) await checkTask(t.task_id);
+    } else if (!(await completeTask(t, result))) {
+      await discardCanceled(t);
+    }
+  } catch (err) {
+    if (err instanceof ProviderError && err.code === "RATE_LIMIT_EXCEEDED") {
+      await requeueRateLimited(t, err.message, err.retryAfterMs);
+    } else if (err instanceof ProviderError && err.retryable) {
+      await retryTask(t, err.code, err.message, err.retryAfterMs);
+    } else if (err instanceof ProviderError || err instanceof AppError) {
+      await failTask(t, err.code, err.message);
+    } else {
+      logError(`step ${t.step} crashed`, err);
+      await retryTask(t, "INTERNAL_ERROR", "The step failed unexpectedly");
+    }
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+const draining = new Map<string, { again: boolean; woken: boolean }>();
+
+/** Claims and runs due tasks until none is left; waits out short backoffs and capacity
+ * waits. One drain per function and process: a wake-up during a drain asks for one more pass. */
+async function drain(name: string, handlers: Record<string, StepHandler>) {
+  const running = draining.get(name);
+  if (running) {
+    running.again = running.woken = true;
+    return;
+  }
+  const state = { again: true, woken: true };
+  draining.set(name, state);
+  try {
+    const inFlight = new Set<Promise<void>>();
+    while (state.again || inFlight.size > 0) {
+      state.again = false;
+      if (state.woken) {
+        state.woken = false;
+        await consumeWakeup(name);
+      }
+      const claimed = await startTasks(name, CLAIM_BATCH);
+      if (claimed.length === CLAIM_BATCH) state.again = true;
+      for (const t of claimed) {
+        const handler = handlers[t.step];
+        const work = (handler ? runTask(t, handler) : failTask(t, "INTERNAL_ERROR", `${name} does not run step ${t.step}`).then(() => {}))
+          .catch((err) => logError(`task ${t.step}`, err))
+          .finally(() => {
+            inFlight.delete(work);
+            state.again = true;
+          });
+        inFlight.add(work);
+      }
+      if (state.again) continue;
+      if (inFlight.size > 0) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const due = await nextDue(name);
+      const wait = due ? due.getTime() - Date.now() : Infinity;
+      if (wait < WAIT_IN_PROCESS_MS) {
+        await new Promise((r) => setTimeout(r, Math.max(wait, MIN_WAIT_MS)));
+        state.again = true;
+      }
+    }
+  } finally {
+    draining.delete(name);
+  }
 }
 
 type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } };
@@ -56,20 +121,17 @@ export function inBackground(work: Promise<unknown>): boolean {
   return true;
 }
 
-const wakeUp = z.object({ generation_id: z.string().uuid(), step: z.string().min(1).max(64) });
+const wakeUp = z.object({ handler: z.string().min(1).max(64) });
 
-/** The function that owns `step`: pg_net posts {generation_id, step}; a claim wins or no-ops. */
+/** The function that owns some steps: pg_net posts {handler}; it claims what is due. */
 export function stepFunction(name: string, handlers: Record<string, StepHandler>) {
   const app = functionApp(name);
   app.post("/", requireServiceRole, async (c) => {
-    const { generation_id, step } = await parseBody(c, wakeUp);
-    const handler = handlers[step];
-    if (!handler) throw new AppError("INVALID_REQUEST", `${name} does not run step ${step}`);
-    const claim = await claimStep(generation_id, step);
-    if (!claim) return c.json({ claimed: false });
-    const work = runClaimed(claim, step, handler);
+    const { handler } = await parseBody(c, wakeUp);
+    if (handler !== name) throw new AppError("INVALID_REQUEST", `This is ${name}, not ${handler}`);
+    const work = drain(name, handlers);
     if (!inBackground(work)) await work;
-    return c.json({ claimed: true, attempt: claim.attempt }, 202);
+    return c.json({ draining: true }, 202);
   });
   return app;
 }
