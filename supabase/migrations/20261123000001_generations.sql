@@ -34,7 +34,7 @@ create table public.generations (
   billing_round integer not null default 1,
   visibility text not null default 'private' check (visibility in ('public', 'private')),
   idempotency_key text,
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default clock_timestamp(),  -- distinct within a transaction: admission order
   updated_at timestamptz not null default now(),
   started_at timestamptz,
   completed_at timestamptz,

@@ -2,6 +2,7 @@ begin;
 select plan(2);
 
 select tests.create_user('rollback@test.local') as uid \gset
+update engine.wakeups set posted_at = null, consumed_at = null;
 select count(*) as queued_before from net.http_request_queue \gset
 savepoint before_create;
 select tests.new_generation(:'uid');
