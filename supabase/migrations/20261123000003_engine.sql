@@ -26,7 +26,8 @@ create table engine.provider_capacity (
   max_in_flight integer check (max_in_flight > 0),       -- null: no documented limit
   max_requests integer check (max_requests > 0),         -- per window; null: no documented limit
   window_seconds integer check (window_seconds > 0),
-  paused_until timestamptz,                 -- set by a 429 (Retry-After, RetryInfo, or the window)
+  paused_until timestamptz,                 -- set by a 429 (Retry-After, RetryInfo, or backoff up to the window)
+  backoff_seconds numeric not null default 0,  -- the last pause without Retry-After; doubles per 429, reset by a claim
   recent timestamptz[] not null default '{}',  -- request times inside the sliding window
   source text not null,
   check ((max_requests is null) = (window_seconds is null))

@@ -107,6 +107,8 @@ begin
   from (select t.capacity_key, count(*)::integer as n from engine.tasks t
         where t.id = any(picked) and t.capacity_key is not null group by 1) u
   where p.key = u.capacity_key and p.window_seconds is not null;
+  update engine.provider_capacity p set backoff_seconds = 0
+  where p.backoff_seconds > 0 and p.key in (select t.capacity_key from engine.tasks t where t.id = any(picked));
 
   with charged as (
     select t.id, t.generation_id, t.user_id, t.step, t.task_index, t.price, g.billing_round
@@ -229,7 +231,7 @@ begin
   return result;
 end $$;
 
--- The provider said 429: pause that endpoint (Retry-After, RetryInfo, or its window) and
+-- The provider said 429: pause that endpoint (Retry-After, RetryInfo, or backoff) and
 -- put the task back without spending an attempt. Returns when it may run again.
 create function engine.requeue_rate_limited(p_task_id bigint, p_lease_token uuid, p_message text,
   p_retry_after_ms integer default null) returns timestamptz
@@ -243,9 +245,12 @@ begin
   if cap_key is null then
     return engine.retry_task(p_task_id, p_lease_token, 'RATE_LIMIT_EXCEEDED', p_message, p_retry_after_ms);
   end if;
+  -- Without Retry-After, back off exponentially (1 s, x2) up to the endpoint's window.
   update engine.provider_capacity c
-  set paused_until = greatest(coalesce(c.paused_until, now()), now() + make_interval(secs =>
-        coalesce(p_retry_after_ms / 1000.0, c.window_seconds, 5)))
+  set backoff_seconds = case when p_retry_after_ms is null
+        then least(coalesce(c.window_seconds, 60), greatest(1, c.backoff_seconds * 2)) else c.backoff_seconds end,
+      paused_until = greatest(coalesce(c.paused_until, now()), now() + make_interval(secs => coalesce(p_retry_after_ms / 1000.0,
+        least(coalesce(c.window_seconds, 60), greatest(1, c.backoff_seconds * 2)))))
   where c.key = cap_key
   returning c.paused_until into resume_at;
   update engine.tasks

@@ -53,14 +53,14 @@ isOneToOne: false
                   ]
                 },"provider_capacity": {
                   Row: {
-                    "key": string,"max_in_flight": number | null,"max_requests": number | null,"paused_until": string | null,"recent": (string)[],"source": string,"window_seconds": number | null
+                    "backoff_seconds": number,"key": string,"max_in_flight": number | null,"max_requests": number | null,"paused_until": string | null,"recent": (string)[],"source": string,"window_seconds": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "key": string,"max_in_flight"?: number | null,"max_requests"?: number | null,"paused_until"?: string | null,"recent"?: (string)[],"source": string,"window_seconds"?: number | null
+                    "backoff_seconds"?: number,"key": string,"max_in_flight"?: number | null,"max_requests"?: number | null,"paused_until"?: string | null,"recent"?: (string)[],"source": string,"window_seconds"?: number | null
                   }
                   Update: {
-                    "key"?: string,"max_in_flight"?: number | null,"max_requests"?: number | null,"paused_until"?: string | null,"recent"?: (string)[],"source"?: string,"window_seconds"?: number | null
+                    "backoff_seconds"?: number,"key"?: string,"max_in_flight"?: number | null,"max_requests"?: number | null,"paused_until"?: string | null,"recent"?: (string)[],"source"?: string,"window_seconds"?: number | null
                   }
                   Relationships: [
                     
