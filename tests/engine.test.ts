@@ -3,8 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { call, env, newUser, resetSims, sql, type TestUser, waitFor } from "./helpers";
 
-async function createVideo(user: TestUser, i: number) {
-  const res = await call(user.token, "POST", "anime-video/create-task", { prompt: `burst clip ${i}`, model_id: "sora-2" });
+// One prompt for all: the simulator renders its video once (cached by content), so this measures the engine.
+async function createVideo(user: TestUser) {
+  const res = await call(user.token, "POST", "anime-video/create-task", { prompt: "burst clip", model_id: "sora-2" });
   expect(res.status).toBe(201);
   return res.body.data.generation_uuid as string;
 }
@@ -30,7 +31,7 @@ describe("provider capacity and fairness", () => {
   it("a burst of 100 generations from 3 users at kie's documented limit (20 per 10 s) completes 100/100", async () => {
     await resetSims({ limits_scale: 1 });
     const users = await Promise.all([newUser(), newUser(), newUser()]);
-    const ids = await Promise.all(Array.from({ length: 100 }, (_, i) => createVideo(users[i % 3], i)));
+    const ids = await Promise.all(Array.from({ length: 100 }, (_, i) => createVideo(users[i % 3])));
     const running = await sql`select user_id, count(*)::int as n from public.generations where id = any(${ids}) and status = 'running' group by 1`;
     expect(running.every((r) => r.n <= 3)).toBe(true);
     await waitFor("all 100 to finish", settled(ids), 240_000);
