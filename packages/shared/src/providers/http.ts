@@ -101,7 +101,7 @@ export function outcomeUnknown(provider: string, what: string): ProviderError {
 }
 
 // Errors raised before any byte of the request left: safe to retry even for paid submits.
-const NOT_SENT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|connection refused|failed to lookup address|dns error|Name or service not known|os error 111/i;
+const NOT_SENT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|connection refused|failed to lookup address|dns error|Name or service not known|os error 111|bad port|are blocked/i;
 
 function errorText(err: unknown): string {
   const e = err as { message?: string; code?: string; cause?: { message?: string; code?: string } };
