@@ -1,5 +1,6 @@
-// What every simulator shares: fault knobs, per-minute limits, files whose URLs expire,
-// and counters that tests and the chaos run read.
+// What every simulator shares: fault knobs, the providers' quirks as rates, scripted
+// answers, sliding-window limits, files whose URLs expire, and counters that tests and the
+// chaos run read.
 
 export type Knobs = {
   latency_ms: Record<string, number>;
@@ -18,6 +19,41 @@ export type Knobs = {
   url_ttl_seconds: number;
   kie_url_ttl_seconds: number;
   kie_hmac_key: string | null;
+  quirks: Quirks;
+};
+
+/** How often each simulator produces what the real providers do now and then (0 to 1;
+ * 0 by default so tests stay deterministic). `thinking_tokens` is a count, not a rate. */
+export type Quirks = {
+  /** Novita: a pending task reports TASK_STATUS_UNKNOWN (the SDK's fifth status). */
+  task_status_unknown: number;
+  /** Novita: video_url_ttl comes as "0", null or a number instead of "3600". */
+  odd_ttl: number;
+  /** Novita: eta and progress_percent come as strings. */
+  string_numbers: number;
+  /** Novita: another event type and an event without payload.task precede the result. */
+  other_events: number;
+  /** A failed task carries a contract reason code (Novita ILLEGAL_IMAGE_CONTENT, kie a content failMsg). */
+  content_failures: number;
+  /** Other spellings: kie `message` for `msg`, callbacks with `task_id`, resultJson as an object;
+   * Novita task-result with `taskId`. */
+  spellings: number;
+  /** kie: callbacks without the HMAC headers (signing is per account). */
+  unsigned_callbacks: number;
+  /** 429 answers (Novita, kie) carry a Retry-After header (undocumented for both). */
+  retry_after_header: number;
+  /** Gemini: error bodies wrapped in a one-element array. */
+  array_errors: number;
+  /** Gemini: a candidate ends with SAFETY or RECITATION and no text. */
+  content_finish: number;
+  /** Gemini: tokens the model thinks before answering, unless thinkingConfig.thinkingBudget
+   * caps them; they count against maxOutputTokens (MAX_TOKENS with empty text when over). */
+  thinking_tokens: number;
+};
+
+export const DEFAULT_QUIRKS: Quirks = {
+  task_status_unknown: 0, odd_ttl: 0, string_numbers: 0, other_events: 0, content_failures: 0, spellings: 0,
+  unsigned_callbacks: 0, retry_after_header: 0, array_errors: 0, content_finish: 0, thinking_tokens: 0,
 };
 
 export const DEFAULT_KNOBS: Knobs = {
@@ -37,6 +73,7 @@ export const DEFAULT_KNOBS: Knobs = {
   url_ttl_seconds: 3600,
   kie_url_ttl_seconds: 86400,
   kie_hmac_key: "sim-kie-hmac-key",
+  quirks: DEFAULT_QUIRKS,
 };
 
 export const knobs: Knobs = structuredClone(DEFAULT_KNOBS);
@@ -49,14 +86,21 @@ export function count(name: string, by = 1) {
 }
 
 export function setKnobs(patch: Partial<Knobs>) {
-  Object.assign(knobs, patch.latency_ms ? { ...patch, latency_ms: { ...knobs.latency_ms, ...patch.latency_ms } } : patch);
+  Object.assign(knobs, {
+    ...patch,
+    latency_ms: { ...knobs.latency_ms, ...patch.latency_ms },
+    quirks: { ...knobs.quirks, ...patch.quirks },
+  });
 }
+
+export const quirk = (name: keyof Quirks) => chance(knobs.quirks[name]);
 
 export function resetSimulators() {
   Object.assign(knobs, structuredClone(DEFAULT_KNOBS));
   for (const k of Object.keys(stats)) delete stats[k];
   submissionsByKey.clear();
   windows.clear();
+  scripts.clear();
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,11 +108,12 @@ export const chance = (rate: number) => rate > 0 && Math.random() < rate;
 
 const windows = new Map<string, number[]>();
 
-/** Sliding one-minute window: true when this call is over the limit. */
-export function overLimit(key: string, perMinute: number): boolean {
+/** Sliding window (one minute unless given): true when this call is over the limit, which
+ * is the documented number times `limits_scale`. */
+export function overLimit(key: string, limit: number, windowMs = 60_000): boolean {
   const now = Date.now();
-  const recent = (windows.get(key) ?? []).filter((t) => now - t < 60_000);
-  if (recent.length >= perMinute * knobs.limits_scale) {
+  const recent = (windows.get(key) ?? []).filter((t) => now - t < windowMs);
+  if (recent.length >= limit * knobs.limits_scale) {
     windows.set(key, recent);
     return true;
   }
@@ -144,4 +189,50 @@ export function injectedFault(): 429 | 500 | null {
     return 500;
   }
   return null;
+}
+
+/** Headers of a 429 answer: a Retry-After now and then (the contracts document none for
+ * Novita and kie, so clients must work with and without it). */
+export function rateLimitHeaders(): Record<string, string> {
+  return quirk("retry_after_header") ? { "retry-after": "2" } : {};
+}
+
+// Scripted answers: POST /_sim/script {endpoint, responses: [{status, body, headers?}], count?}
+// makes the next answers of that endpoint the given ones, in order (`count` repeats the list),
+// so any payload a provider may send can be replayed. "{{task_id}}" in a body becomes the
+// task id of the request. Checked after authentication, before faults and real work.
+export const SCRIPTABLE_ENDPOINTS = ["generateContent", "seedream", "merge-face", "kling-i2v", "task-result", "createTask", "recordInfo"] as const;
+export type ScriptableEndpoint = typeof SCRIPTABLE_ENDPOINTS[number];
+type ScriptedAnswer = { status: number; body: unknown; headers?: Record<string, string> };
+const scripts = new Map<string, ScriptedAnswer[]>();
+
+export function setScript(req: { endpoint?: unknown; responses?: unknown; count?: unknown }): string | null {
+  if (!SCRIPTABLE_ENDPOINTS.includes(req.endpoint as ScriptableEndpoint)) return `endpoint must be one of ${SCRIPTABLE_ENDPOINTS.join(", ")}`;
+  const responses = req.responses as ScriptedAnswer[];
+  if (!Array.isArray(responses) || responses.length === 0 || !responses.every((r) => Number.isInteger(r?.status))) {
+    return "responses must be a non-empty array of {status, body, headers?}";
+  }
+  const count = req.count === undefined ? 1 : Number(req.count);
+  if (!Number.isInteger(count) || count < 1) return "count must be a positive integer";
+  scripts.set(req.endpoint as string, Array.from({ length: count }, () => responses).flat());
+  return null;
+}
+
+function fill(value: unknown, vars: Record<string, string>): unknown {
+  if (typeof value === "string") return value.replace(/\{\{(\w+)\}\}/g, (m, k) => vars[k] ?? m);
+  if (Array.isArray(value)) return value.map((v) => fill(v, vars));
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, vars)]));
+  return value;
+}
+
+/** The next scripted answer of `endpoint`, or null to answer normally. */
+export function scripted(endpoint: ScriptableEndpoint, vars: Record<string, string> = {}): Response | null {
+  const queue = scripts.get(endpoint);
+  const next = queue?.shift();
+  if (!next) return null;
+  if (queue!.length === 0) scripts.delete(endpoint);
+  count(`scripted_${endpoint}`);
+  const body = fill(next.body, vars);
+  const text = typeof body === "string" ? body : JSON.stringify(body ?? null);
+  return new Response(next.status === 204 ? null : text, { status: next.status, headers: { "content-type": "application/json", ...next.headers } });
 }

@@ -1,10 +1,12 @@
 // Google Gemini generateContent simulator (shared/providers/gemini.md).
-import { count, injectedFault, knobs, sleep } from "./common.ts";
+import { count, injectedFault, knobs, quirk, scripted, sleep } from "./common.ts";
 
 export const GEMINI_KEY = "sim-gemini-key";
 
+/** Google's RPC error; now and then wrapped in a one-element array, as some fixtures show. */
 function googleError(code: number, status: string, message: string, details: unknown[] = []) {
-  return Response.json({ error: { code, message, status, details } }, { status: code });
+  const error = { error: { code, message, status, details } };
+  return Response.json(quirk("array_errors") ? [error] : error, { status: code });
 }
 
 const ALLOWED_TOP = new Set(["contents", "systemInstruction", "system_instruction", "generationConfig", "generation_config", "safetySettings", "safety_settings", "tools", "toolConfig"]);
@@ -56,6 +58,8 @@ export async function handleGemini(req: Request, url: URL): Promise<Response> {
     return googleError(400, "INVALID_ARGUMENT", "responseMimeType must be application/json with a response schema.");
   }
   count("gemini_requests");
+  const script = scripted("generateContent");
+  if (script) return script;
   const fault = injectedFault();
   if (fault === 429) {
     return googleError(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota. Please retry in 2s.", [
@@ -67,20 +71,41 @@ export async function handleGemini(req: Request, url: URL): Promise<Response> {
   await sleep(knobs.latency_ms.gemini ?? 0);
 
   const prompt = promptText(body);
-  const usage = { promptTokenCount: 40, candidatesTokenCount: 120, totalTokenCount: 160 };
   if (knobs.block_prompt || prompt.includes("[[blocked]]")) {
-    return Response.json({ promptFeedback: { blockReason: "SAFETY", safetyRatings: [] }, usageMetadata: usage, modelVersion: m[1] });
+    return Response.json({
+      promptFeedback: { blockReason: "SAFETY", safetyRatings: [] },
+      usageMetadata: { promptTokenCount: 40, totalTokenCount: 40 }, modelVersion: m[1],
+    });
+  }
+  if (quirk("content_finish")) {
+    return Response.json({
+      candidates: [{ content: { role: "model" }, finishReason: Math.random() < 0.5 ? "SAFETY" : "RECITATION", index: 0, safetyRatings: [] }],
+      usageMetadata: { promptTokenCount: 40, totalTokenCount: 40 }, modelVersion: m[1], responseId: crypto.randomUUID(),
+    });
   }
   const json = JSON.stringify(answerFor(prompt, gen.responseSchema ?? gen.responseJsonSchema));
-  const truncated = knobs.max_tokens || prompt.includes("[[max_tokens]]");
+  // gemini-2.5 thinks first unless thinkingConfig.thinkingBudget caps it (0 turns it off on
+  // Flash); thoughts count against maxOutputTokens, so a small budget can leave no answer.
+  const budget = gen.thinkingConfig?.thinkingBudget ?? gen.thinking_config?.thinking_budget;
+  const thoughts = typeof budget === "number" && budget >= 0 ? Math.min(budget, knobs.quirks.thinking_tokens) : knobs.quirks.thinking_tokens;
+  const maxOut = typeof gen.maxOutputTokens === "number" ? gen.maxOutputTokens : 65_536;
+  const answerTokens = Math.ceil(json.length / 4);
+  const room = Math.max(0, maxOut - thoughts);
+  const forced = knobs.max_tokens || prompt.includes("[[max_tokens]]");
+  const cut = forced ? Math.floor(json.length / 2) : room < answerTokens ? room * 4 : json.length;
+  const text = json.slice(0, cut);
+  const outTokens = Math.ceil(text.length / 4);
   return Response.json({
     candidates: [{
-      content: { parts: [{ text: truncated ? json.slice(0, json.length / 2) : json }], role: "model" },
-      finishReason: truncated ? "MAX_TOKENS" : "STOP",
+      content: text ? { parts: [{ text }], role: "model" } : { role: "model" },
+      finishReason: cut < json.length ? "MAX_TOKENS" : "STOP",
       index: 0,
       safetyRatings: [],
     }],
-    usageMetadata: usage,
+    usageMetadata: {
+      promptTokenCount: 40, candidatesTokenCount: outTokens, totalTokenCount: 40 + outTokens + thoughts,
+      ...(thoughts ? { thoughtsTokenCount: thoughts } : {}),
+    },
     modelVersion: m[1],
     responseId: crypto.randomUUID(),
   });

@@ -2,7 +2,9 @@
 // waiting -> queuing -> generating -> success|fail, callbacks (optionally HMAC-signed),
 // 20 new tasks per 10 s, auth errors inside HTTP 200.
 import { callbackSignature } from "../packages/shared/src/providers/kie.ts";
-import { chance, count, deliverWebhook, injectedFault, knobs, publishFile, sleep, submissionsByKey } from "./common.ts";
+import {
+  chance, count, deliverWebhook, injectedFault, knobs, overLimit, publishFile, quirk, rateLimitHeaders, type ScriptableEndpoint, scripted, sleep, submissionsByKey,
+} from "./common.ts";
 import { makeImage, makeVideo } from "./media.ts";
 import { logError } from "../packages/shared/src/log.ts";
 
@@ -47,7 +49,9 @@ const wan = (i2v: boolean): Spec => ({
 const kling25 = (i2v: boolean): Spec => ({
   required: { prompt: str(2500), ...(i2v ? { image_url: url } : {}) },
   optional: {
-    duration: str(2, ["5", "10"]), negative_prompt: str(500), cfg_scale: num(0, 1),
+    // `resolution` is not in the contract's field list; the product contract offers 720p/1080p
+    // for Kling 2.5 and the backend sends it only when asked. Accepted here as that assumption.
+    duration: str(2, ["5", "10"]), negative_prompt: str(500), cfg_scale: num(0, 1), resolution: str(5, ["720p", "1080p"]),
     ...(i2v ? { tail_image_url: url } : { aspect_ratio: str(4, ["16:9", "9:16", "1:1"]) }),
   },
 });
@@ -62,19 +66,25 @@ const MODELS: Record<string, Spec> = {
 
 type Task = {
   taskId: string; model: string; param: string; callBackUrl?: string; created: number; updated: number;
-  fails: boolean; done?: { state: "success" | "fail"; resultJson: string | null; failCode: string; failMsg: string; completeTime: number };
+  fails: boolean; contentFailure: boolean; done?: { state: "success" | "fail"; resultJson: string | null; failCode: string; failMsg: string; completeTime: number };
 };
 const tasks = new Map<string, Task>();
-const recent: number[] = [];
 
-const reply = (code: number, msg: string, data: unknown = null, status = 200) => Response.json({ code, msg, data }, { status });
+/** kie's envelope; `message` instead of `msg` now and then, as its docs use both. */
+function reply(code: number, msg: string, data: unknown = null, status = 200) {
+  const headers = code === 429 ? rateLimitHeaders() : {};
+  return Response.json({ code, ...(quirk("spellings") ? { message: msg } : { msg }), data }, { status, headers });
+}
 
 function record(t: Task) {
   const elapsed = Date.now() - t.created;
   const total = knobs.latency_ms.kie ?? 0;
   const state = t.done?.state ?? (elapsed < total * 0.1 ? "waiting" : elapsed < total * 0.3 ? "queuing" : "generating");
+  // Other spellings seen in kie's docs and SDK samples: task_id, resultJson as an object.
+  const odd = quirk("spellings");
+  const resultJson = odd && t.done?.resultJson ? JSON.parse(t.done.resultJson) : t.done?.resultJson ?? null;
   return {
-    taskId: t.taskId, model: t.model, state, param: t.param, resultJson: t.done?.resultJson ?? null,
+    ...(odd ? { task_id: t.taskId } : { taskId: t.taskId }), model: t.model, state, param: t.param, resultJson,
     failCode: t.done?.failCode ?? "", failMsg: t.done?.failMsg ?? "", costTime: t.done ? Math.round((t.done.completeTime - t.created) / 1000) : 0,
     completeTime: t.done?.completeTime ?? null, createTime: t.created, updateTime: t.done?.completeTime ?? t.created,
     consumeCredits: t.done?.state === "success" ? 30 : 0, remainedCredits: 2510330,
@@ -94,7 +104,10 @@ async function finish(origin: string, t: Task, input: Record<string, any>) {
   await sleep(knobs.latency_ms.kie ?? 0);
   const completeTime = Date.now();
   if (t.fails) {
-    t.done = { state: "fail", resultJson: null, failCode: "500", failMsg: "Internal server error", completeTime };
+    // kie documents no content failCode; this shape (400, a policy message) is an assumption.
+    t.done = t.contentFailure
+      ? { state: "fail", resultJson: null, failCode: "400", failMsg: "Your prompt was flagged by the content safety policy", completeTime }
+      : { state: "fail", resultJson: null, failCode: "500", failMsg: "Internal server error", completeTime };
   } else {
     const [w, h] = frameSize(input);
     const seconds = Number(input.n_frames ?? input.duration ?? 5);
@@ -106,7 +119,7 @@ async function finish(origin: string, t: Task, input: Record<string, any>) {
   if (!t.callBackUrl) return;
   const success = t.done.state === "success";
   const headers: Record<string, string> = {};
-  if (knobs.kie_hmac_key) {
+  if (knobs.kie_hmac_key && !quirk("unsigned_callbacks")) {
     const ts = String(Math.floor(Date.now() / 1000));
     headers["X-Webhook-Timestamp"] = ts;
     headers["X-Webhook-Signature"] = await callbackSignature(knobs.kie_hmac_key, t.taskId, ts);
@@ -143,15 +156,14 @@ function createTask(origin: string, body: Record<string, any>) {
     if (input.multi_shots && input.image_urls?.length > 1) return reply(422, "multi-shot takes the first frame only");
   }
   const now = Date.now();
-  while (recent.length && now - recent[0] > 10_000) recent.shift();
-  if (recent.length >= 20 * knobs.limits_scale) return reply(429, "Rate limited: at most 20 new generation requests per 10 seconds", null, 429);
-  recent.push(now);
+  if (overLimit("kie_create", 20, 10_000)) return reply(429, "Rate limited: at most 20 new generation requests per 10 seconds", null, 429);
 
   const taskId = `task_${body.model.replace(/[^a-z0-9]/gi, "")}_${now}${Math.floor(Math.random() * 1e6)}`;
   const t: Task = {
     taskId, model: body.model, param: JSON.stringify(body), callBackUrl: body.callBackUrl, created: now, updated: now,
-    fails: chance(knobs.task_fail_rate) || String(input.prompt ?? "").includes("[[task_fails]]"),
+    fails: false, contentFailure: quirk("content_failures") || String(input.prompt ?? "").includes("[[illegal_image]]"),
   };
+  t.fails = t.contentFailure || chance(knobs.task_fail_rate) || String(input.prompt ?? "").includes("[[task_fails]]");
   tasks.set(taskId, t);
   count("kie_submissions");
   const key = t.callBackUrl ? new URL(t.callBackUrl).searchParams.get("token") ?? t.callBackUrl : taskId;
@@ -160,8 +172,14 @@ function createTask(origin: string, body: Record<string, any>) {
   return reply(200, "success", { taskId });
 }
 
+const SCRIPTABLE: Record<string, ScriptableEndpoint> = { "/api/v1/jobs/recordInfo": "recordInfo", "/api/v1/jobs/createTask": "createTask" };
+
 export async function handleKie(req: Request, url: URL): Promise<Response> {
   if (req.headers.get("authorization") !== `Bearer ${KIE_KEY}`) return reply(401, "You do not have access permissions");
+  const endpoint = SCRIPTABLE[url.pathname];
+  const taskId = url.searchParams.get("taskId") ?? "";
+  const script = endpoint && scripted(endpoint, { task_id: taskId, taskId });
+  if (script) return script;
   const fault = injectedFault();
   if (fault === 429) return reply(429, "Rate limited", null, 429);
   if (fault === 500) return reply(500, "Internal error, please try again later");

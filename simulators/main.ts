@@ -1,8 +1,8 @@
 // Starts the provider simulators on their local ports. Each also answers
-// GET /_sim/health, GET /_sim/stats, POST /_sim/knobs (a partial Knobs object) and
-// POST /_sim/reset, and serves its result files at /files/<id> until they expire.
+// GET /_sim/health, GET /_sim/stats, POST /_sim/knobs (a partial Knobs object),
+// POST /_sim/script (scripted answers, see common.ts) and POST /_sim/reset, and serves its result files at /files/<id> until they expire.
 import { SIM_PORTS } from "../stack/env.ts";
-import { knobs, resetSimulators, serveFile, setKnobs, stats, submissionsByKey } from "./common.ts";
+import { knobs, resetSimulators, serveFile, setKnobs, setScript, stats, submissionsByKey } from "./common.ts";
 import { handleGemini } from "./gemini.ts";
 import { handleKie } from "./kie.ts";
 import { handleNovita } from "./novita.ts";
@@ -19,6 +19,10 @@ function serve(port: number, handler: Handler) {
     if (url.pathname === "/_sim/knobs" && req.method === "POST") {
       setKnobs(await req.json());
       return Response.json(knobs);
+    }
+    if (url.pathname === "/_sim/script" && req.method === "POST") {
+      const problem = setScript(await req.json().catch(() => ({})));
+      return problem ? Response.json({ error: problem }, { status: 400 }) : Response.json({ ok: true });
     }
     if (url.pathname === "/_sim/reset" && req.method === "POST") {
       resetSimulators();

@@ -1,7 +1,8 @@
 // Novita AI simulator (shared/providers/novita.md): Seedream 3.0 and merge-face (sync),
 // Kling v2.1 master image-to-video (async, webhook with Novita's delivery policy) and task-result.
 import {
-  count, deliverWebhook, injectedFault, knobs, overLimit, publishFile, sleep, submissionsByKey, chance,
+  chance, count, deliverWebhook, injectedFault, knobs, overLimit, publishFile, quirk, rateLimitHeaders, type ScriptableEndpoint,
+  scripted, sleep, submissionsByKey,
 } from "./common.ts";
 import { imageSize, makeImage, makeVideo, toPng } from "./media.ts";
 import { logError } from "../packages/shared/src/log.ts";
@@ -15,13 +16,15 @@ type Task = {
   duration: number;
   frame: Uint8Array<ArrayBuffer>;
   fails: boolean;
+  contentFailure: boolean;
   webhookUrl?: string;
   result?: { status: "TASK_STATUS_SUCCEED" | "TASK_STATUS_FAILED"; reason: string; video?: { url: string; ttl: number } };
 };
 const tasks = new Map<string, Task>();
 
 function novitaError(status: number, reason: string, message: string) {
-  return Response.json({ code: status, reason, message, metadata: {} }, { status });
+  const headers = status === 429 ? rateLimitHeaders() : {};
+  return Response.json({ code: status, reason, message, metadata: {} }, { status, headers });
 }
 
 function badBody(message: string) {
@@ -55,19 +58,28 @@ function decodeImage(field: string, value: string): Uint8Array<ArrayBuffer> | Re
   }
 }
 
+/** The video's TTL: "3600" as documented, or one of the observed variants. */
+function videoTtl(ttl: number): unknown {
+  if (!quirk("odd_ttl")) return String(ttl);
+  return ["0", null, ttl][Math.floor(Math.random() * 3)];
+}
+
 function taskResult(t: Task) {
   const elapsed = Date.now() - t.created;
   const total = knobs.latency_ms.kling ?? 0;
-  const status = t.result?.status ?? (elapsed < total * 0.2 ? "TASK_STATUS_QUEUED" : "TASK_STATUS_PROCESSING");
+  const pending = elapsed < total * 0.2 ? "TASK_STATUS_QUEUED" : quirk("task_status_unknown") ? "TASK_STATUS_UNKNOWN" : "TASK_STATUS_PROCESSING";
+  const status = t.result?.status ?? pending;
   const progress = t.result ? (t.result.status === "TASK_STATUS_SUCCEED" ? 100 : 0) : Math.min(99, Math.floor((elapsed / Math.max(total, 1)) * 100));
+  const eta = t.result ? 0 : Math.max(0, Math.ceil((total - elapsed) / 1000));
+  const asText = quirk("string_numbers");
   return {
     extra: { seed: "0", enable_nsfw_detection: false, debug_info: { request_info: "", submit_time_ms: String(t.created), execute_time_ms: "", complete_time_ms: "" } },
     task: {
-      task_id: t.id, status, reason: t.result?.reason ?? "", task_type: "KLING_V2_1_I2V_MASTER",
-      eta: t.result ? 0 : Math.max(0, Math.ceil((total - elapsed) / 1000)), progress_percent: progress,
+      ...(quirk("spellings") ? { taskId: t.id } : { task_id: t.id }), status, reason: t.result?.reason ?? "", task_type: "KLING_V2_1_I2V_MASTER",
+      eta: asText ? String(eta) : eta, progress_percent: asText ? String(progress) : progress,
     },
     images: [],
-    videos: t.result?.video ? [{ video_url: t.result.video.url, video_url_ttl: String(t.result.video.ttl), video_type: "mp4" }] : [],
+    videos: t.result?.video ? [{ video_url: t.result.video.url, video_url_ttl: videoTtl(t.result.video.ttl), video_type: "mp4" }] : [],
     audios: [],
   };
 }
@@ -75,13 +87,19 @@ function taskResult(t: Task) {
 async function finishTask(origin: string, t: Task) {
   await sleep(knobs.latency_ms.kling ?? 0);
   if (t.fails) {
-    t.result = { status: "TASK_STATUS_FAILED", reason: "The video generation failed due to an internal model error" };
+    const reason = t.contentFailure ? "ILLEGAL_IMAGE_CONTENT" : "The video generation failed due to an internal model error";
+    t.result = { status: "TASK_STATUS_FAILED", reason };
   } else {
     const video = await makeVideo(t.frame, t.duration);
     t.result = { status: "TASK_STATUS_SUCCEED", reason: "", video: publishFile(origin, video, "video/mp4", "mp4") };
   }
   count(t.fails ? "kling_tasks_failed" : "kling_tasks_succeeded");
   if (t.webhookUrl) {
+    if (quirk("other_events")) {
+      // Events the receiver must acknowledge and ignore (the contract: 2xx for ignored events).
+      await deliverWebhook(t.webhookUrl, { event_type: "ASYNC_TASK_PROGRESS", payload: taskResult(t) }, { timeoutMs: 5000, retries: 5 });
+      await deliverWebhook(t.webhookUrl, { event_type: "ASYNC_TASK_RESULT", payload: {} }, { timeoutMs: 5000, retries: 5 });
+    }
     await deliverWebhook(t.webhookUrl, { event_type: "ASYNC_TASK_RESULT", payload: { ...taskResult(t), extra: { webhook: { url: t.webhookUrl } } } }, {
       timeoutMs: 5000,
       retries: 5,
@@ -156,8 +174,10 @@ async function klingSubmit(origin: string, body: Record<string, any>) {
   if (overLimit("kling", 20)) return novitaError(429, "RATE_LIMIT_EXCEEDED", "rate limit exceeded");
   const t: Task = {
     id: crypto.randomUUID(), created: Date.now(), duration: Number(body.duration ?? "5"), frame,
-    fails: chance(knobs.task_fail_rate) || body.prompt.includes("[[task_fails]]"), webhookUrl: extra.webhook?.url,
+    fails: false, contentFailure: false, webhookUrl: extra.webhook?.url,
   };
+  t.contentFailure = quirk("content_failures") || body.prompt.includes("[[illegal_image]]");
+  t.fails = t.contentFailure || chance(knobs.task_fail_rate) || body.prompt.includes("[[task_fails]]");
   tasks.set(t.id, t);
   count("kling_submissions");
   const key = t.webhookUrl ? new URL(t.webhookUrl).searchParams.get("token") ?? t.webhookUrl : t.id;
@@ -166,10 +186,18 @@ async function klingSubmit(origin: string, body: Record<string, any>) {
   return Response.json({ task_id: t.id });
 }
 
+const SCRIPTABLE: Record<string, ScriptableEndpoint> = {
+  "/v3/async/task-result": "task-result", "/v3/seedream-3-0-txt2img": "seedream", "/v3/merge-face": "merge-face",
+  "/v3/async/kling-v2.1-i2v-master": "kling-i2v",
+};
+
 export async function handleNovita(req: Request, url: URL): Promise<Response> {
   const auth = req.headers.get("authorization");
   if (!auth) return novitaError(401, "MISSING_API_KEY", "missing API key");
   if (auth !== `Bearer ${NOVITA_KEY}`) return novitaError(403, "INVALID_API_KEY", "invalid API key");
+  const endpoint = SCRIPTABLE[url.pathname];
+  const script = endpoint && scripted(endpoint, { task_id: url.searchParams.get("task_id") ?? "" });
+  if (script) return script;
   const fault = injectedFault();
   if (fault === 429) return novitaError(429, "RATE_LIMIT_EXCEEDED", "rate limit exceeded");
   if (fault === 500) return novitaError(500, "CREATE_TASK_FAILED", "internal error");

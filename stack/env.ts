@@ -40,25 +40,33 @@ export async function stackEnv(): Promise<Record<string, string>> {
 }
 
 /** Environment the edge functions get: Supabase's own variables, and provider settings
- * that point at the simulators unless real keys are set. */
-export async function functionsEnv(): Promise<Record<string, string>> {
+ * that point at the simulators unless real keys are set. Each provider switches on its own
+ * key; nothing of a simulator (its keys, its HMAC key, its webhook variant) is applied to a
+ * real provider. `real` reads the caller's environment (a parameter for tests). */
+export async function functionsEnv(real: (name: string) => string | undefined = (n) => Deno.env.get(n) || undefined): Promise<Record<string, string>> {
   const e = await stackEnv();
-  const real = (name: string) => Deno.env.get(name);
+  const gemini = real("GEMINI_API_KEY");
+  const novita = real("NOVITA_API_KEY");
+  const kie = real("KIE_API_KEY");
+  const hmac = real("KIE_WEBHOOK_HMAC_KEY") ?? (kie ? undefined : "sim-kie-hmac-key");
+  const publicStorage = real("PUBLIC_STORAGE_URL");
   return {
     SUPABASE_URL: e.API_URL,
     SUPABASE_ANON_KEY: e.ANON_KEY,
     SUPABASE_SERVICE_ROLE_KEY: e.SERVICE_ROLE_KEY,
     SUPABASE_DB_URL: e.DB_URL,
     JWT_SECRET: e.JWT_SECRET,
-    GEMINI_API_KEY: real("GEMINI_API_KEY") ?? "sim-gemini-key",
-    GEMINI_BASE_URL: real("GEMINI_API_KEY")
-      ? "https://generativelanguage.googleapis.com"
-      : e.GEMINI_SIM_URL,
-    NOVITA_API_KEY: real("NOVITA_API_KEY") ?? "sk_sim_novita_key",
-    NOVITA_BASE_URL: real("NOVITA_API_KEY") ? "https://api.novita.ai" : e.NOVITA_SIM_URL,
-    KIE_API_KEY: real("KIE_API_KEY") ?? "sim-kie-key",
-    KIE_BASE_URL: real("KIE_API_KEY") ? "https://api.kie.ai" : e.KIE_SIM_URL,
-    KIE_WEBHOOK_HMAC_KEY: real("KIE_WEBHOOK_HMAC_KEY") ?? "sim-kie-hmac-key",
+    GEMINI_API_KEY: gemini ?? "sim-gemini-key",
+    GEMINI_BASE_URL: gemini ? "https://generativelanguage.googleapis.com" : e.GEMINI_SIM_URL,
+    NOVITA_API_KEY: novita ?? "sk_sim_novita_key",
+    NOVITA_BASE_URL: novita ? "https://api.novita.ai" : e.NOVITA_SIM_URL,
+    // The simulator implements the webhook variant of kling-v2.1-i2v-master ([UNCONFIRMED]
+    // for the real API, which gets the contract's table alone).
+    NOVITA_WEBHOOK_ENDPOINTS: novita ? (real("NOVITA_WEBHOOK_ENDPOINTS") ?? "") : "kling-v2.1-i2v-master",
+    KIE_API_KEY: kie ?? "sim-kie-key",
+    KIE_BASE_URL: kie ? "https://api.kie.ai" : e.KIE_SIM_URL,
+    ...(hmac ? { KIE_WEBHOOK_HMAC_KEY: hmac } : {}),
     PUBLIC_FUNCTIONS_URL: real("PUBLIC_FUNCTIONS_URL") ?? `${e.API_URL}/functions/v1`,
+    ...(publicStorage ? { PUBLIC_STORAGE_URL: publicStorage } : {}),
   };
 }

@@ -15,7 +15,8 @@ describe("Novita task-result", () => {
     expect(parseTaskResult({ ...base, videos: [{ video_url: "u", video_url_ttl: 3600 }], images: [{ image_url: "i", image_url_ttl: "0" }] }))
       .toMatchObject({ state: "succeeded", videoUrl: "u" });
     expect(parseTaskResult({ task: { task_id: "t", status: "TASK_STATUS_UNKNOWN" } })).toMatchObject({ state: "pending" });
-    expect(parseTaskResult({ task: { task_id: "t", status: "TASK_STATUS_FAILED", reason: "nsfw" } })).toMatchObject({ state: "failed", reason: "nsfw" });
+    expect(parseTaskResult({ task: { task_id: "t", status: "TASK_STATUS_FAILED", reason: "out of memory" } }))
+      .toMatchObject({ state: "failed", code: "TASK_FAILED", reason: "out of memory" });
     expect(() => parseTaskResult({ tasks: [] })).toThrow(ProviderError);
   });
 });
@@ -23,7 +24,7 @@ describe("Novita task-result", () => {
 describe("kie recordInfo and callbacks", () => {
   it("parses resultJson from its JSON string and reads taskId or task_id", () => {
     expect(parseRecord({ taskId: "a", state: "success", resultJson: "{\"resultUrls\":[\"https://x/v.mp4\"]}" }))
-      .toEqual({ taskId: "a", state: "succeeded", progress: 0, reason: "", videoUrl: "https://x/v.mp4" });
+      .toEqual({ taskId: "a", state: "succeeded", progress: 100, reason: "", videoUrl: "https://x/v.mp4" });
     expect(parseRecord({ task_id: "b", state: "fail", failCode: "500", failMsg: "Internal server error", resultJson: null }))
       .toMatchObject({ taskId: "b", state: "failed", reason: "500 Internal server error" });
     expect(parseRecord({ taskId: "c", state: "queuing" })).toMatchObject({ state: "pending", progress: 15 });
@@ -60,10 +61,10 @@ describe("error envelopes", () => {
     return generateScript(gemini(), { idea: "x", durationSeconds: 5 });
   };
 
-  it("Gemini: a blocked prompt is a content violation, MAX_TOKENS and bad JSON are retried", async () => {
+  it("Gemini: a blocked prompt is a content violation, MAX_TOKENS twice fails for good, bad JSON is retried", async () => {
     expect(await failure(script({ promptFeedback: { blockReason: "SAFETY" } }))).toMatchObject({ code: "CONTENT_VIOLATION", retryable: false });
     expect(await failure(script({ candidates: [{ content: { parts: [{ text: "{\"concept\":" }] }, finishReason: "MAX_TOKENS" }] })))
-      .toMatchObject({ retryable: true });
+      .toMatchObject({ retryable: false });
     expect(await failure(script({ candidates: [{ content: { parts: [{ text: "not json" }] }, finishReason: "STOP" }] })))
       .toMatchObject({ retryable: true });
   });

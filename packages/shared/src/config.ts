@@ -1,24 +1,33 @@
 // Configuration from the environment, with one schema that fails fast and says which
-// variable is wrong.
+// variable is wrong. Provider keys are checked only where a pipeline uses them, so a
+// deployment that runs one pipeline needs only that pipeline's keys.
 import { z } from "zod";
+import { AppError } from "./errors.ts";
+
+const optional = z.string().min(1).optional().catch(undefined);
 
 const schema = z.object({
   SUPABASE_URL: z.string().url(),
   SUPABASE_SERVICE_ROLE_KEY: z.string().min(20),
   SUPABASE_DB_URL: z.string().startsWith("postgres"),
   JWT_SECRET: z.string().min(32),
-  PUBLIC_FUNCTIONS_URL: z.string().url(),
+  // Where providers reach us: callbacks (functions) and reference images (Storage). On a
+  // hosted project both default to SUPABASE_URL, which is public; locally set them to a tunnel.
+  PUBLIC_FUNCTIONS_URL: z.string().url().optional(),
+  PUBLIC_STORAGE_URL: z.string().url().optional(),
   GEMINI_BASE_URL: z.string().url().default("https://generativelanguage.googleapis.com"),
-  GEMINI_API_KEY: z.string().min(1),
+  GEMINI_API_KEY: optional,
   GEMINI_MODEL: z.string().default("gemini-2.5-flash"),
   NOVITA_BASE_URL: z.string().url().default("https://api.novita.ai"),
-  NOVITA_API_KEY: z.string().min(1),
+  NOVITA_API_KEY: optional,
+  // Novita async endpoints that get `extra.webhook` beyond the contract's table (comma-separated).
+  NOVITA_WEBHOOK_ENDPOINTS: z.string().default(""),
   KIE_BASE_URL: z.string().url().default("https://api.kie.ai"),
-  KIE_API_KEY: z.string().min(1),
-  KIE_WEBHOOK_HMAC_KEY: z.string().optional(),
+  KIE_API_KEY: optional,
+  KIE_WEBHOOK_HMAC_KEY: optional,
 });
 
-export type Config = z.infer<typeof schema>;
+export type Config = z.infer<typeof schema> & { PUBLIC_FUNCTIONS_URL: string; PUBLIC_STORAGE_URL: string };
 
 function readEnv(name: string): string | undefined {
   const g = globalThis as { Deno?: { env: { get(k: string): string | undefined } }; process?: { env: Record<string, string | undefined> } };
@@ -35,5 +44,19 @@ export function config(): Config {
     const issue = parsed.error.issues[0];
     throw new Error(`configuration: ${issue.path.join(".")} ${issue.message}`);
   }
-  return (cached = parsed.data);
+  const c = parsed.data;
+  return (cached = {
+    ...c,
+    PUBLIC_FUNCTIONS_URL: (c.PUBLIC_FUNCTIONS_URL ?? `${c.SUPABASE_URL}/functions/v1`).replace(/\/$/, ""),
+    PUBLIC_STORAGE_URL: (c.PUBLIC_STORAGE_URL ?? `${c.SUPABASE_URL}/storage/v1`).replace(/\/$/, ""),
+  });
+}
+
+type KeyName = "GEMINI_API_KEY" | "NOVITA_API_KEY" | "KIE_API_KEY";
+
+/** A provider key the running pipeline needs; its absence fails that pipeline, naming it. */
+export function requiredKey(name: KeyName): string {
+  const value = config()[name];
+  if (!value) throw new AppError("SERVICE_UNAVAILABLE", `configuration: ${name} is not set, so this provider cannot be used`);
+  return value;
 }

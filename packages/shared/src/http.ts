@@ -15,6 +15,7 @@ export function functionApp(name: string) {
   app.onError((err, c) => {
     const appErr = err instanceof AppError ? err : new AppError("INTERNAL_ERROR", "Something went wrong on our side");
     if (!(err instanceof AppError)) logError(name, err);
+    if (appErr.retryAfterSeconds !== undefined) c.header("Retry-After", String(appErr.retryAfterSeconds));
     return c.json(errorEnvelope(appErr, crypto.randomUUID()), appErr.status);
   });
   app.notFound(() => {

@@ -12,6 +12,8 @@ type ModelSpec = {
   aspectRatios?: string[];
   durations: number[];
   resolutions?: string[];
+  /** Send a resolution only when the user picked one (no default is filled in). */
+  resolutionOnlyWhenGiven?: boolean;
   modes?: string[];
   qualities?: string[];
   multiShots?: boolean;
@@ -26,7 +28,9 @@ export const MODELS = {
   },
   "kling/video-v2.5": {
     name: "Kling 2.5", subtypes: ["text_to_video", "image_to_video"], aspectRatios: ["1:1", "9:16", "16:9"],
-    durations: [5, 10], resolutions: ["720p", "1080p"], maxImages: 2, estimatedSeconds: 150,
+    // kie's Kling 2.5 field list does not name `resolution` ([SECONDARY] transcription); the
+    // product contract offers it, so it is sent when the user asks, never by default.
+    durations: [5, 10], resolutions: ["720p", "1080p"], resolutionOnlyWhenGiven: true, maxImages: 2, estimatedSeconds: 150,
   },
   "kling-3.0/video": {
     name: "Kling 3.0", subtypes: ["text_to_video", "image_to_video"], aspectRatios: ["1:1", "9:16", "16:9"],
@@ -124,7 +128,7 @@ export function normalizeVideoRequest(req: VideoRequest, opts: { characterImageP
     image_urls: urls,
     aspect_ratio: pick(req.aspect_ratio, spec.aspectRatios, "aspect_ratio", spec.name, spec.aspectRatios?.[0]) as string | undefined,
     duration_seconds: pick(req.duration_seconds, spec.durations, "duration_seconds", spec.name, spec.durations[0]) as number,
-    resolution: pick(req.resolution, spec.resolutions, "resolution", spec.name, spec.resolutions?.[0]) as string | undefined,
+    resolution: pick(req.resolution, spec.resolutions, "resolution", spec.name, spec.resolutionOnlyWhenGiven ? undefined : spec.resolutions?.[0]) as string | undefined,
     mode: pick(req.mode, spec.modes, "mode", spec.name, spec.modes?.[0]) as string | undefined,
     quality: pick(req.quality, spec.qualities, "quality", spec.name, spec.qualities?.[0]) as string | undefined,
     multi_shots: req.multi_shots,
@@ -147,7 +151,7 @@ export function kieTask(i: ModelDirectInputs): { model: string; input: Record<st
       return {
         model: i2v ? "kling/v2-5-turbo-image-to-video-pro" : "kling/v2-5-turbo-text-to-video-pro",
         input: {
-          prompt: i.prompt, duration,
+          prompt: i.prompt, duration, ...(i.resolution ? { resolution: i.resolution } : {}),
           ...(i2v ? { image_url: i.image_urls[0], ...(i.image_urls[1] ? { tail_image_url: i.image_urls[1] } : {}) } : { aspect_ratio: i.aspect_ratio }),
         },
       };

@@ -46,7 +46,8 @@ export async function signedUrl(bucket: string, path: string, expiresIn = 3600):
     throw new AppError("SERVICE_UNAVAILABLE", `Storage could not sign a URL (HTTP ${res.status})`);
   }
   const { signedURL } = await res.json();
-  return `${config().SUPABASE_URL}/storage/v1${signedURL}`;
+  // Providers fetch these (kie reference images): the public Storage URL, not the local one.
+  return `${config().PUBLIC_STORAGE_URL}${signedURL}`;
 }
 
 /** Deletes everything under `prefix` (a generation's folder): Storage lists, then removes. */

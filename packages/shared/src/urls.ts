@@ -35,7 +35,7 @@ export function isPrivateAddress(ip: string): boolean {
 /** Refuses URLs that are not https or that resolve to loopback, private or link-local
  * addresses. Our own Storage's signed URLs are trusted. */
 export async function assertPublicUrl(raw: string, field: string): Promise<void> {
-  if (raw.startsWith(`${config().SUPABASE_URL}/storage/v1/object/sign/`)) return;
+  if ([`${config().SUPABASE_URL}/storage/v1`, config().PUBLIC_STORAGE_URL].some((base) => raw.startsWith(`${base}/object/sign/`))) return;
   let url: URL;
   try {
     url = new URL(raw);

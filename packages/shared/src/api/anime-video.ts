@@ -72,7 +72,13 @@ export function animeVideoApp() {
       return c.json({ success: true, data: { original_prompt: req.prompt, ...result } });
     } catch (err) {
       if (err instanceof ProviderError) {
-        throw new AppError(err.code === "CONTENT_VIOLATION" ? err.code : "SERVICE_UNAVAILABLE", err.code === "CONTENT_VIOLATION" ? err.message : "The prompt optimizer is unavailable; try again shortly");
+        if (err.code === "CONTENT_VIOLATION") throw new AppError(err.code, err.message);
+        // Gemini's rate limit reaches the caller as ours, with its RetryInfo delay.
+        const retryAfter = err.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(err.retryAfterMs / 1000));
+        if (err.code === "RATE_LIMIT_EXCEEDED") {
+          throw new AppError("RATE_LIMIT_EXCEEDED", "The prompt optimizer is busy; try again after the Retry-After delay", null, retryAfter);
+        }
+        throw new AppError("SERVICE_UNAVAILABLE", "The prompt optimizer is unavailable; try again shortly", null, retryAfter);
       }
       throw err;
     }

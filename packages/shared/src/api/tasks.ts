@@ -12,9 +12,10 @@ import { callbackSignature } from "../providers/kie.ts";
 import { inBackground } from "../steps/runner.ts";
 import { checkProviderTask, checkTask } from "../steps/tasks.ts";
 
+// Any event is acknowledged (2xx), as Novita asks: only ASYNC_TASK_RESULT with a task id wakes anything.
 const novitaEvent = z.object({
   event_type: z.string(),
-  payload: z.object({ task: z.object({ task_id: z.string() }).passthrough() }).passthrough(),
+  payload: z.object({ task: z.object({ task_id: z.string().optional() }).passthrough().nullish() }).passthrough().nullish(),
 });
 const kieCallback = z.object({
   code: z.number().optional(),
@@ -43,7 +44,9 @@ async function wake(token: string, provider: string, taskId: string) {
 async function novita(c: Context, event: z.infer<typeof novitaEvent>) {
   const token = tokenOf(c);
   if (event.event_type !== "ASYNC_TASK_RESULT") return { ignored: "event type" };
-  return await wake(token, "novita", event.payload.task.task_id);
+  const taskId = event.payload?.task?.task_id;
+  if (!taskId) return { ignored: "no task" };
+  return await wake(token, "novita", taskId);
 }
 
 async function verifyKieSignature(c: Context, taskId: string) {

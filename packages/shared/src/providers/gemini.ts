@@ -1,6 +1,6 @@
 // Google Gemini generateContent with structured JSON output (shared/providers/gemini.md).
 import { z } from "zod";
-import { ProviderError, providerFetch, providerHttpError, readJsonBody } from "./http.ts";
+import { parseRetryAfter, ProviderError, providerFetch, providerHttpError, readJsonBody } from "./http.ts";
 
 export type GeminiConfig = { baseUrl: string; apiKey: string; model: string };
 
@@ -24,68 +24,130 @@ const SCRIPT_RESPONSE_SCHEMA = {
   propertyOrdering: ["concept", "visual_script", "t2i_prompt", "motion_prompt"],
 };
 
-const BLOCKING_FINISH = new Set([
-  "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT",
-]);
+// Finish reasons that mean the answer was withheld for its content, with what the user is told.
+const CONTENT_FINISH: Record<string, string> = {
+  SAFETY: "the script model's safety filter stopped the answer",
+  RECITATION: "the script model stopped an answer that recited existing material",
+  BLOCKLIST: "the answer contained blocked terms",
+  PROHIBITED_CONTENT: "the answer would contain prohibited content",
+  SPII: "the answer would contain sensitive personal information",
+  IMAGE_SAFETY: "the image was refused by the safety filter",
+  IMAGE_PROHIBITED_CONTENT: "the image would contain prohibited content",
+  IMAGE_RECITATION: "the image recited existing material",
+};
+
+// Output budget of the answer itself. gemini-2.5 models count thinking tokens against
+// maxOutputTokens, so thinking is turned off where the model allows it (Flash: budget 0)
+// and otherwise capped and added on top (Pro cannot turn it off; its minimum is 128).
+const ANSWER_TOKENS = 2048;
+const PRO_THINKING_BUDGET = 1024;
+
+export function thinkingBudget(model: string): number {
+  return /flash/i.test(model) ? 0 : PRO_THINKING_BUDGET;
+}
+
+function generationConfig(model: string, responseSchema: Record<string, unknown>, answerTokens: number) {
+  const budget = thinkingBudget(model);
+  return {
+    temperature: 0.8,
+    maxOutputTokens: answerTokens + budget,
+    responseMimeType: "application/json",
+    responseSchema,
+    thinkingConfig: { thinkingBudget: budget },
+  };
+}
 
 type GeminiError = { error?: { code?: number; message?: string; status?: string; details?: Array<Record<string, unknown>> } };
 
-function geminiError(status: number, body: unknown): ProviderError {
-  const err = (Array.isArray(body) ? body[0] : body as GeminiError)?.error ?? {};
-  const details = err.details ?? [];
-  const retryDelay = details.find((d: Record<string, unknown>) => String(d["@type"]).endsWith("RetryInfo"))?.retryDelay;
-  const retryAfterMs = typeof retryDelay === "string" ? Math.ceil(parseFloat(retryDelay) * 1000) : undefined;
-  const perDay = JSON.stringify(details).includes("PerDay");
-  if (status === 429 && perDay) {
-    return new ProviderError("RATE_LIMIT_EXCEEDED", "gemini: daily quota exhausted", false);
-  }
-  return providerHttpError("gemini", status, err.status ?? `HTTP ${status}`, err.message ?? "", retryAfterMs);
+/** "44s" / "44.2s" (a protobuf Duration in JSON) as milliseconds. */
+function durationMs(value: unknown): number | undefined {
+  if (typeof value !== "string" || !/^\d+(\.\d+)?s$/.test(value.trim())) return undefined;
+  return Math.ceil(parseFloat(value) * 1000);
 }
+
+function geminiError(status: number, body: unknown, retryAfterHeader: string | null): ProviderError {
+  const err = (Array.isArray(body) ? body[0] : body as GeminiError)?.error ?? {};
+  const details = Array.isArray(err.details) ? err.details : [];
+  const retryDelay = details.find((d: Record<string, unknown>) => String(d["@type"]).endsWith("RetryInfo"))?.retryDelay;
+  const retryAfterMs = durationMs(retryDelay) ?? parseRetryAfter(retryAfterHeader);
+  const code = typeof err.code === "number" ? err.code : status;
+  if (code === 429 && JSON.stringify(details).includes("PerDay")) {
+    return new ProviderError("RATE_LIMIT_EXCEEDED", "gemini: daily quota exhausted", false, { retryAfterMs });
+  }
+  return providerHttpError("gemini", code, err.status ?? `HTTP ${code}`, err.message ?? "", retryAfterMs);
+}
+
+/** An error object sent in place of a response (bare or wrapped in a one-element array). */
+function embeddedError(body: unknown): boolean {
+  const first = Array.isArray(body) ? body[0] : body;
+  return !!first && typeof first === "object" && "error" in first && !("candidates" in first);
+}
+
+class OutOfTokens extends Error {}
 
 /** Text of the first candidate, or the reason there is none. */
 function candidateText(body: Record<string, any>): string {
-  const candidates = body.candidates ?? [];
+  const candidates = Array.isArray(body.candidates) ? body.candidates : [];
   if (candidates.length === 0) {
-    const reason = body.promptFeedback?.blockReason ?? "no candidates";
-    throw new ProviderError("CONTENT_VIOLATION", `The idea was blocked by the script model's safety filter (${reason})`, false);
+    // No candidates means blocked only when promptFeedback says so (the API contract).
+    const blocked = body.promptFeedback?.blockReason;
+    if (blocked) throw new ProviderError("CONTENT_VIOLATION", `The idea was blocked by the script model's safety filter (${blocked})`, false);
+    throw new ProviderError("SERVICE_UNAVAILABLE", "gemini answered without candidates or a block reason", true);
   }
   const c = candidates[0];
-  if (BLOCKING_FINISH.has(c.finishReason)) {
-    throw new ProviderError("CONTENT_VIOLATION", `The script model refused the idea (${c.finishReason})`, false);
-  }
-  const text = (c.content?.parts ?? []).map((p: { text?: string }) => p.text ?? "").join("");
-  if (c.finishReason === "MAX_TOKENS") {
-    throw new ProviderError("INTERNAL_ERROR", "The script model ran out of tokens", true);
-  }
+  const refused = CONTENT_FINISH[c.finishReason];
+  if (refused) throw new ProviderError("CONTENT_VIOLATION", `The idea could not be scripted: ${refused} (${c.finishReason})`, false);
+  if (c.finishReason === "LANGUAGE") throw new ProviderError("INVALID_REQUEST", "The idea is in a language the script model does not support", false);
+  const text = (c.content?.parts ?? []).filter((p: { thought?: boolean }) => !p.thought).map((p: { text?: string }) => p.text ?? "").join("");
+  if (c.finishReason === "MAX_TOKENS" && !isJson(text)) throw new OutOfTokens();
   return text;
 }
 
-/** One structured-JSON generateContent call, parsed and validated with `schema`. */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One structured-JSON generateContent call, parsed and validated with `schema`. An answer
+ * cut off at MAX_TOKENS is asked once more with a larger budget, never repeated unchanged. */
 async function generateJson<T extends z.ZodType>(
   cfg: GeminiConfig,
   req: { system: string; prompt: string; responseSchema: Record<string, unknown>; schema: T; what: string },
 ): Promise<z.infer<T>> {
-  const res = await providerFetch("gemini", `${cfg.baseUrl}/v1beta/models/${cfg.model}:generateContent`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-goog-api-key": cfg.apiKey },
-    body: JSON.stringify({
-      systemInstruction: { parts: [{ text: req.system }] },
-      contents: [{ role: "user", parts: [{ text: req.prompt }] }],
-      generationConfig: { temperature: 0.8, maxOutputTokens: 2048, responseMimeType: "application/json", responseSchema: req.responseSchema },
-    }),
-  });
-  const body = await readJsonBody("gemini", res);
-  if (!res.ok) throw geminiError(res.status, body);
-  const text = candidateText(body as Record<string, any>);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new ProviderError("INTERNAL_ERROR", `The model returned invalid JSON for the ${req.what}`, true);
+  for (const answerTokens of [ANSWER_TOKENS, ANSWER_TOKENS * 4]) {
+    const res = await providerFetch("gemini", `${cfg.baseUrl}/v1beta/models/${cfg.model}:generateContent`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-goog-api-key": cfg.apiKey },
+      body: JSON.stringify({
+        systemInstruction: { parts: [{ text: req.system }] },
+        contents: [{ role: "user", parts: [{ text: req.prompt }] }],
+        generationConfig: generationConfig(cfg.model, req.responseSchema, answerTokens),
+      }),
+    });
+    const body = await readJsonBody("gemini", res);
+    if (!res.ok || embeddedError(body)) throw geminiError(res.status, body, res.headers.get("retry-after"));
+    let text: string;
+    try {
+      text = candidateText(body as Record<string, any>);
+    } catch (err) {
+      if (err instanceof OutOfTokens) continue;
+      throw err;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ProviderError("INTERNAL_ERROR", `The model returned invalid JSON for the ${req.what}`, true);
+    }
+    const result = req.schema.safeParse(parsed);
+    if (!result.success) throw new ProviderError("INTERNAL_ERROR", `The model returned an incomplete ${req.what}`, true);
+    return result.data;
   }
-  const result = req.schema.safeParse(parsed);
-  if (!result.success) throw new ProviderError("INTERNAL_ERROR", `The model returned an incomplete ${req.what}`, true);
-  return result.data;
+  throw new ProviderError("INTERNAL_ERROR", `The script model ran out of output tokens twice writing the ${req.what}`, false);
 }
 
 export async function generateScript(cfg: GeminiConfig, input: { idea: string; durationSeconds: number }): Promise<Script> {
