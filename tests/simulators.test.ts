@@ -50,9 +50,24 @@ describe("scripted answers", () => {
     const res = await call(user.token, "POST", "generations", { idea: "a replayed refusal" });
     const failed = await waitForStatus(res.body.generation.id, ["failed", "completed"]);
     expect(failed.status).toBe("failed");
+    expect(failed.error_code).toBe("CONTENT_VIOLATION");
     expect(failed.error_message).toContain("ILLEGAL_IMAGE_CONTENT");
-    expect(await ledger(failed.id)).toEqual([`1:reserve:${failed.credits_reserved}`, `1:release:${failed.credits_reserved}`]);
+    // Metered: the refused video task is refunded; the script and image before it stay charged.
+    expect(await ledger(failed.id)).toEqual(["1:reserve:185", "1:capture:5", "1:capture:20", "1:capture:160", "1:refund:160"]);
     expect((await simStats()).stats["scripted_task-result"]).toBeGreaterThan(0);
+  });
+
+  it("a 401 or 404 while polling (a key rotation, a lagging index) does not fail a task the provider still runs", async () => {
+    await simKnobs({ webhook_drop_rate: 1 });
+    await scriptResponses(env.NOVITA_SIM_URL, "task-result", [
+      { status: 401, body: { code: 401, reason: "INVALID_API_KEY", message: "invalid api key" } },
+      { status: 404, body: { code: 404, reason: "TASK_NOT_FOUND", message: "task not found" } },
+    ], 1);
+    const user = await newUser(1000);
+    const res = await call(user.token, "POST", "generations", { idea: "keys rotate, the task lives on" });
+    const done = await waitForStatus(res.body.generation.id, ["failed", "completed"], 100_000);
+    expect(done.status).toBe("completed");
+    expect((await simStats()).stats["scripted_task-result"]).toBe(2);
   });
 
   it("refuses an unknown endpoint", async () => {

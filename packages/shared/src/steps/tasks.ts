@@ -21,7 +21,7 @@ async function applyTaskResult(t: ProviderTask, result: TaskResult) {
     }
     await completeTask(t, { provider_video_url: result.videoUrl });
   } else if (result.state === "failed") {
-    await failTask(t, "TASK_FAILED", `Video generation failed: ${result.reason || "no reason given"}`);
+    await failTask(t, result.code ?? "TASK_FAILED", `Video generation failed: ${result.reason || "no reason given"}`);
   } else {
     await reportProviderProgress(t, result.progress);
   }
@@ -33,12 +33,14 @@ export async function checkTask(taskId: string) {
   if (t) await checkProviderTask(t);
 }
 
-/** checkTask for a waiting task already loaded (webhooks find it by token). */
+/** checkTask for a waiting task already loaded (webhooks find it by token). Only an answer
+ * that says the task is lost fails it; anything else (5xx, a 401 while keys rotate, a 404
+ * before the provider indexed it) leaves it for the next poll, until the deadline. */
 export async function checkProviderTask(t: ProviderTask) {
   try {
     await applyTaskResult(t, await fetchResult(t));
   } catch (err) {
-    if (err instanceof ProviderError && !err.retryable) await failTask(t, err.code, err.message);
+    if (err instanceof ProviderError && err.failsTask) await failTask(t, err.code, err.message);
     else if (!(err instanceof ProviderError)) throw err;
   }
 }
