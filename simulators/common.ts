@@ -19,6 +19,8 @@ export type Knobs = {
   url_ttl_seconds: number;
   kie_url_ttl_seconds: number;
   kie_hmac_key: string | null;
+  /** Endpoints (the scriptable names, e.g. "kling-i2v") in an outage: every answer is a 503. */
+  down_endpoints: string[];
   quirks: Quirks;
 };
 
@@ -73,6 +75,7 @@ export const DEFAULT_KNOBS: Knobs = {
   url_ttl_seconds: 3600,
   kie_url_ttl_seconds: 86400,
   kie_hmac_key: "sim-kie-hmac-key",
+  down_endpoints: [],
   quirks: DEFAULT_QUIRKS,
 };
 

@@ -56,7 +56,14 @@ const kling25 = (i2v: boolean): Spec => ({
   },
 });
 
+// Kling v2.1 master image-to-video: the same request Novita's kling-v2.1-i2v-master takes.
+const kling21Master: Spec = {
+  required: { prompt: str(5000), image_url: url },
+  optional: { duration: str(2, ["5", "10"]), negative_prompt: str(500), cfg_scale: num(0, 1) },
+};
+
 const MODELS: Record<string, Spec> = {
+  "kling/v2-1-master-image-to-video": kling21Master,
   "sora-2-text-to-video": sora(false, false), "sora-2-image-to-video": sora(false, true),
   "sora-2-pro-text-to-video": sora(true, false), "sora-2-pro-image-to-video": sora(true, true),
   "kling-3.0": kling3, "kling-3.0/video": kling3,
@@ -111,7 +118,9 @@ async function finish(origin: string, t: Task, input: Record<string, any>) {
   } else {
     const [w, h] = frameSize(input);
     const seconds = Number(input.n_frames ?? input.duration ?? 5);
-    const video = await makeVideo(await makeImage(String(input.prompt ?? t.model), w, h, "png"), seconds);
+    // Image-to-video animates the given frame (at its size); text-to-video a prompt picture.
+    const given = input.image_url ? await fetch(input.image_url).then((r) => r.ok ? r.bytes() : null).catch(() => null) : null;
+    const video = await makeVideo(given ?? await makeImage(String(input.prompt ?? t.model), w, h, "png"), seconds);
     const { url } = publishFile(origin, video, "video/mp4", "mp4", knobs.kie_url_ttl_seconds);
     t.done = { state: "success", resultJson: JSON.stringify({ resultUrls: [url] }), failCode: "", failMsg: "", completeTime };
   }

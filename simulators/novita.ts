@@ -198,6 +198,10 @@ export async function handleNovita(req: Request, url: URL): Promise<Response> {
   const endpoint = SCRIPTABLE[url.pathname];
   const script = endpoint && scripted(endpoint, { task_id: url.searchParams.get("task_id") ?? "" });
   if (script) return script;
+  if (endpoint && knobs.down_endpoints.includes(endpoint)) {
+    count(`outage_${endpoint}`);
+    return novitaError(503, "SERVICE_UNAVAILABLE", "service temporarily unavailable");
+  }
   const fault = injectedFault();
   if (fault === 429) return novitaError(429, "RATE_LIMIT_EXCEEDED", "rate limit exceeded");
   if (fault === 500) return novitaError(500, "CREATE_TASK_FAILED", "internal error");

@@ -10,11 +10,11 @@ async function createVideo(user: TestUser) {
   return res.body.data.generation_uuid as string;
 }
 
-async function storedFiles(userId: string, generationId: string): Promise<string[]> {
+async function storedFiles(generationId: string): Promise<string[]> {
   const res = await fetch(`${env.API_URL}/storage/v1/object/list/outputs`, {
     method: "POST",
     headers: { Authorization: `Bearer ${env.SERVICE_ROLE_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ prefix: `${userId}/${generationId}` }),
+    body: JSON.stringify({ prefix: generationId }),
   });
   return (await res.json()).map((o: { name: string }) => o.name);
 }
@@ -76,7 +76,7 @@ describe("metered credits", () => {
         let free = 0;
         for (const r of runs.filter((r) => r.canceled)) {
           const view = (await call(r.user.token, "GET", `generations/${r.id}`)).body.generation;
-          if ((await storedFiles(r.user.id, r.id)).length > 0 || view.video_url || view.base_image_url) free++;
+          if ((await storedFiles(r.id)).length > 0 || view.video_url || view.base_image_url) free++;
         }
         return free;
       };

@@ -33,7 +33,8 @@ create table public.generations (
   credits_refunded integer not null default 0 check (credits_refunded >= 0),
   billing_round integer not null default 1,
   visibility text not null default 'private' check (visibility in ('public', 'private')),
-  idempotency_key text,
+  idempotency_key text check (char_length(idempotency_key) between 1 and 255),
+  request_fingerprint text,                   -- what an idempotent repeat must match
   created_at timestamptz not null default clock_timestamp(),  -- distinct within a transaction: admission order
   updated_at timestamptz not null default now(),
   started_at timestamptz,

@@ -16,7 +16,12 @@ create table engine.settings (
   first_poll_after interval not null default '5 seconds',
   max_poll_interval interval not null default '60 seconds',
   poll_batch_size integer not null default 50,
-  capacity_scale numeric not null default 1                 -- local testing only: scales every limit
+  capacity_scale numeric not null default 1,                -- local testing only: scales every limit
+  failover boolean not null default true,                   -- a step may move to its fallback provider
+  circuit_failures integer not null default 3,              -- consecutive 5xx/timeouts that open a circuit
+  circuit_open_for interval not null default '30 seconds',
+  api_requests_per_minute integer not null default 60,      -- per user, as MovieFlow's ConcurrencyLimits
+  api_burst integer not null default 10
 );
 insert into engine.settings default values;
 
@@ -28,6 +33,8 @@ create table engine.provider_capacity (
   window_seconds integer check (window_seconds > 0),
   paused_until timestamptz,                 -- set by a 429 (Retry-After, RetryInfo, or backoff up to the window)
   backoff_seconds numeric not null default 0,  -- the last pause without Retry-After; doubles per 429, reset by a claim
+  failures integer not null default 0,      -- consecutive 5xx/timeouts; reset by a success
+  circuit_open_until timestamptz,           -- while open, its steps move to their fallback (or wait)
   recent timestamptz[] not null default '{}',  -- request times inside the sliding window
   source text not null,
   check ((max_requests is null) = (window_seconds is null))
@@ -47,6 +54,7 @@ create table engine.flow_steps (
   map_over text,                            -- map: 'inputs.<key>' or a dependency whose output is an array
   run_if_input text,                        -- runs only when this input is present, else skipped
   capacity_key text references engine.provider_capacity (key),
+  fallback_capacity_key text references engine.provider_capacity (key),  -- the same request at another provider
   weight integer not null check (weight >= 0),           -- share of the progress bar
   publish_output boolean not null default false,         -- its output is merged into generations.outputs
   lease_seconds integer not null default 15 check (lease_seconds > 0),  -- renewed by heartbeats
@@ -77,6 +85,9 @@ insert into engine.flow_steps (pipeline, step, handler, run_if_input, capacity_k
   ('cinematic', 'store_output', 'store-output', null, null, 10, true, 20),
   ('model_direct', 'video', 'kie-video', null, 'kie:createTask', 85, false, 15),
   ('model_direct', 'store_output', 'store-output', null, null, 15, true, 20);
+
+-- Kling v2.1 master image-to-video is offered by Novita and by kie with the same fields.
+update engine.flow_steps set fallback_capacity_key = 'kie:createTask' where pipeline = 'cinematic' and step = 'video';
 
 insert into engine.flow_deps (pipeline, step, depends_on) values
   ('cinematic', 'base_image', 'script'),
@@ -149,4 +160,11 @@ create table engine.wakeups (
   handler text primary key,
   posted_at timestamptz,
   consumed_at timestamptz
+);
+
+-- Per-user API rate limit: a token bucket (api_burst tokens, refilled at api_requests_per_minute).
+create table engine.request_buckets (
+  user_id uuid primary key references auth.users (id) on delete cascade,
+  tokens numeric not null,
+  refilled_at timestamptz not null
 );

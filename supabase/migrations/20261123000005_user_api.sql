@@ -1,8 +1,14 @@
 -- What a signed-in user may do, as SQL: create (price, reserve, admit), cancel, retry.
--- Called with the user's JWT claims set, like PostgREST does; auth.uid() is the caller.
+-- Called by the functions with the user's JWT claims set, like PostgREST does; auth.uid() is
+-- the caller. These live in the `app` schema, which the Data API does not expose: the
+-- functions validate every input (paths, URLs, models) before they get here.
 -- Lock order everywhere: capacity rows, then tasks, then the run, then the credit account.
 
-create function public.require_user() returns uuid
+create schema app;
+revoke all on schema app from public;
+grant usage on schema app to authenticated, service_role;
+
+create function app.require_user() returns uuid
 language plpgsql stable set search_path = '' as $$
 declare
   uid uuid := auth.uid();
@@ -13,7 +19,7 @@ begin
   return uid;
 end $$;
 
-create function public.reserve_credits(p_user_id uuid, p_generation_id uuid, p_round integer,
+create function engine.reserve_credits(p_user_id uuid, p_generation_id uuid, p_round integer,
   p_credits integer) returns void
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -118,39 +124,45 @@ begin
   end loop;
 end $$;
 
-create function public.create_generation(p_pipeline public.pipeline_kind, p_inputs jsonb,
+-- Idempotency as Stripe does it: a repeat of a key (concurrent or later) returns the same
+-- generation, charged once; the same key with another request is refused.
+create function app.create_generation(p_pipeline public.pipeline_kind, p_inputs jsonb,
   p_idempotency_key text default null, p_visibility text default 'private')
 returns public.generations
 language plpgsql security definer set search_path = '' as $$
 declare
-  uid uuid := public.require_user();
+  uid uuid := app.require_user();
   quote record := public.price_quote(p_pipeline, p_inputs);
+  fingerprint text := md5(jsonb_build_array(p_pipeline, p_inputs, p_visibility)::text);
   created public.generations;
 begin
-  if p_idempotency_key is not null then
-    select * into created from public.generations
-    where user_id = uid and idempotency_key = p_idempotency_key;
-    if found then
-      return created;
-    end if;
-  end if;
   if p_visibility not in ('public', 'private') then
     raise exception using errcode = 'RF400', message = 'visibility_level must be public or private';
   end if;
+  -- A concurrent insert of the same key waits here for the other to commit, then does nothing.
   insert into public.generations (user_id, pipeline, inputs, price_plan, credits_reserved,
-                                  idempotency_key, visibility)
-  values (uid, p_pipeline, p_inputs, quote.plan, quote.credits, p_idempotency_key, p_visibility)
+                                  idempotency_key, request_fingerprint, visibility)
+  values (uid, p_pipeline, p_inputs, quote.plan, quote.credits, p_idempotency_key, fingerprint, p_visibility)
+  on conflict (user_id, idempotency_key) do nothing
   returning * into created;
-  perform public.reserve_credits(uid, created.id, 1, quote.credits);
+  if not found then
+    select * into created from public.generations where user_id = uid and idempotency_key = p_idempotency_key;
+    if created.request_fingerprint <> fingerprint then
+      raise exception using errcode = 'RF422',
+        message = 'This Idempotency-Key was used for a different request';
+    end if;
+    return created;
+  end if;
+  perform engine.reserve_credits(uid, created.id, 1, quote.credits);
   perform engine.admit(uid);
   select * into created from public.generations where id = created.id;
   return created;
 end $$;
 
-create function public.owned_generation(p_generation_id uuid) returns public.generations
+create function app.owned_generation(p_generation_id uuid) returns public.generations
 language plpgsql stable security definer set search_path = '' as $$
 declare
-  uid uuid := public.require_user();
+  uid uuid := app.require_user();
   found_row public.generations;
 begin
   select * into found_row from public.generations where id = p_generation_id;
@@ -162,10 +174,10 @@ begin
 end $$;
 
 -- Cancel stops every unfinished task (work already started stays charged) and ends the run.
-create function public.cancel_generation(p_generation_id uuid) returns public.generations
+create function app.cancel_generation(p_generation_id uuid) returns public.generations
 language plpgsql security definer set search_path = '' as $$
 declare
-  target public.generations := public.owned_generation(p_generation_id);
+  target public.generations := app.owned_generation(p_generation_id);
 begin
   if target.status in ('completed', 'failed', 'canceled') then
     raise exception using errcode = 'RF400',
@@ -187,10 +199,10 @@ end $$;
 
 -- Retry re-runs only what failed (and what never ran); finished tasks keep their outputs.
 -- The new round reserves only the unpaid rest of the plan.
-create function public.retry_generation(p_generation_id uuid) returns public.generations
+create function app.retry_generation(p_generation_id uuid) returns public.generations
 language plpgsql security definer set search_path = '' as $$
 declare
-  target public.generations := public.owned_generation(p_generation_id);
+  target public.generations := app.owned_generation(p_generation_id);
   unpaid integer;
 begin
   if target.status <> 'failed' then
@@ -214,8 +226,34 @@ begin
   if not found then
     raise exception using errcode = 'RF400', message = 'Generation changed before it could be retried';
   end if;
-  perform public.reserve_credits(target.user_id, target.id, target.billing_round, unpaid);
+  perform engine.reserve_credits(target.user_id, target.id, target.billing_round, unpaid);
   perform engine.admit(target.user_id);
   select * into target from public.generations where id = p_generation_id;
   return target;
+end $$;
+
+-- The per-user API rate limit (a token bucket): false, with when to retry, once the burst is
+-- spent faster than the bucket refills.
+create function engine.take_api_request(p_user_id uuid, out allowed boolean, out retry_after_seconds integer,
+  out reset_at timestamptz)
+language plpgsql security definer set search_path = '' as $$
+declare
+  cfg engine.settings := engine.settings();
+  per_second numeric := cfg.api_requests_per_minute / 60.0;
+  left_tokens numeric;
+begin
+  insert into engine.request_buckets as b (user_id, tokens, refilled_at)
+  values (p_user_id, cfg.api_burst - 1, clock_timestamp())
+  on conflict (user_id) do update
+  set tokens = least(cfg.api_burst, b.tokens + extract(epoch from clock_timestamp() - b.refilled_at) * per_second) - 1,
+      refilled_at = clock_timestamp()
+  where least(cfg.api_burst, b.tokens + extract(epoch from clock_timestamp() - b.refilled_at) * per_second) >= 1
+  returning tokens into left_tokens;
+  allowed := found;
+  if not allowed then
+    select b.tokens + extract(epoch from clock_timestamp() - b.refilled_at) * per_second into left_tokens
+    from engine.request_buckets b where b.user_id = p_user_id;
+  end if;
+  retry_after_seconds := case when allowed then 0 else ceil((1 - left_tokens) / per_second)::integer end;
+  reset_at := clock_timestamp() + make_interval(secs => (cfg.api_burst - greatest(left_tokens, 0)) / per_second);
 end $$;

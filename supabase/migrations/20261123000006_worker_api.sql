@@ -13,7 +13,7 @@ declare
   free integer := 2147483647;
 begin
   select * into cap from engine.provider_capacity where key = p_key for update;
-  if cap.paused_until > now() then
+  if cap.paused_until > now() or cap.circuit_open_until > now() then
     return 0;
   end if;
   if cap.max_requests is not null then
@@ -31,7 +31,7 @@ end $$;
 -- or (in-flight limit) soon: a finishing task wakes the waiters anyway.
 create function engine.capacity_free_at(p_key text) returns timestamptz
 language sql stable security definer set search_path = '' as $$
-  select greatest(coalesce(c.paused_until, now()),
+  select greatest(coalesce(c.paused_until, now()), coalesce(c.circuit_open_until, now()),
                   coalesce((select min(r) + make_interval(secs => c.window_seconds) from unnest(c.recent) r
                             where r > now() - make_interval(secs => c.window_seconds)), now()),
                   now() + interval '1 second')
@@ -41,53 +41,65 @@ $$;
 -- Claiming -------------------------------------------------------------------------------
 
 -- Claims up to p_limit due tasks of one function, fairly: round-robin between users (each
--- user's oldest first), and only as many per provider endpoint as it has free slots. Tasks
--- that must wait for a slot are rescheduled to when one frees. Each claimed task's price
--- is captured now: its paid work starts.
+-- user's oldest first), and only as many per provider endpoint as it has free slots. A step
+-- whose provider is out of slots (or whose circuit is open) takes its fallback provider's
+-- slot when failover is on; tasks that must wait are rescheduled to when a slot frees. Each
+-- claimed task's price is captured now: its paid work starts. `capacity_key` tells the
+-- handler which provider it got.
 create function engine.start_tasks(p_handler text, p_limit integer default 10)
 returns table (task_id bigint, lease_token uuid, attempt integer, generation_id uuid, user_id uuid,
                pipeline public.pipeline_kind, step text, task_index integer, inputs jsonb,
-               element jsonb, deps jsonb, webhook_token text)
+               element jsonb, deps jsonb, webhook_token text, capacity_key text)
 language plpgsql security definer set search_path = '' as $$
 declare
   c record;
   picked bigint[] := '{}';
+  keys text[] := '{}';     -- the capacity each picked task takes, in step with picked
   blocked bigint[] := '{}';
   budget jsonb := '{}'::jsonb;
-  free integer;
+  failover boolean := (engine.settings()).failover;
+  chosen text;
 begin
   for c in
-    select r.id, r.capacity_key from (
-      select t.id, t.capacity_key, row_number() over (partition by t.user_id order by t.id) as user_rank
-      from engine.tasks t join public.generations g on g.id = t.generation_id and g.status = 'running'
+    select r.id, r.primary_key, r.fallback_key from (
+      select t.id, f.capacity_key as primary_key, f.fallback_capacity_key as fallback_key,
+             row_number() over (partition by t.user_id order by t.id) as user_rank
+      from engine.tasks t
+      join public.generations g on g.id = t.generation_id and g.status = 'running'
+      join engine.flow_steps f on f.pipeline = t.pipeline and f.step = t.step
       where t.handler = p_handler and t.status = 'queued' and t.next_attempt_at <= now()
       order by t.next_attempt_at limit 500) r
     order by r.user_rank, r.id
   loop
     exit when cardinality(picked) >= p_limit;
-    if c.capacity_key is not null then
-      if not budget ? c.capacity_key then
-        budget := budget || jsonb_build_object(c.capacity_key, engine.capacity_available(c.capacity_key));
+    chosen := null;
+    foreach chosen in array array_remove(array[c.primary_key, case when failover then c.fallback_key end], null) loop
+      if not budget ? chosen then
+        budget := budget || jsonb_build_object(chosen, engine.capacity_available(chosen));
       end if;
-      free := (budget ->> c.capacity_key)::integer;
-      if free <= 0 then
-        blocked := blocked || c.id;
-        continue;
-      end if;
+      exit when (budget ->> chosen)::integer > 0;
+      chosen := '';  -- none free so far
+    end loop;
+    if chosen = '' then
+      blocked := blocked || c.id;
+      continue;
     end if;
     perform 1 from engine.tasks t where t.id = c.id and t.status = 'queued' for update skip locked;
     if found then
       picked := picked || c.id;
-      if c.capacity_key is not null then
-        budget := jsonb_set(budget, array[c.capacity_key], to_jsonb(free - 1));
+      keys := keys || chosen;
+      if chosen is not null then
+        budget := jsonb_set(budget, array[chosen], to_jsonb((budget ->> chosen)::integer - 1));
       end if;
     end if;
   end loop;
 
   if cardinality(blocked) > 0 then
-    update engine.tasks t set blocked_on = t.capacity_key, next_attempt_at = engine.capacity_free_at(t.capacity_key)
+    update engine.tasks t set blocked_on = f.capacity_key, next_attempt_at = engine.capacity_free_at(f.capacity_key)
+    from engine.flow_steps f
     where t.id in (select b.id from engine.tasks b where b.id = any(blocked) and b.status = 'queued'
-                   for update skip locked);
+                   for update skip locked)
+      and f.pipeline = t.pipeline and f.step = t.step;
   end if;
   if cardinality(picked) = 0 then
     return;
@@ -101,6 +113,11 @@ begin
   from engine.tasks t join public.generations g on g.id = t.generation_id
   where t.id = any(picked) and g.status = 'running';
 
+  -- Each claimed task takes the capacity chosen above (its in-flight slot and a request in
+  -- the window).
+  update engine.tasks t set capacity_key = k.key
+  from unnest(picked, keys) as k (id, key)
+  where t.id = k.id and t.id = any(picked) and t.capacity_key is distinct from k.key;
   update engine.provider_capacity p
   set recent = array(select r from unnest(p.recent) r where r > now() - make_interval(secs => p.window_seconds))
                || array_fill(now(), array[u.n])
@@ -138,7 +155,7 @@ begin
          coalesce((select jsonb_object_agg(d.depends_on, ss.output) from engine.flow_deps d
                    join engine.step_states ss on ss.generation_id = t.generation_id and ss.step = d.depends_on
                    where d.pipeline = t.pipeline and d.step = t.step), '{}'::jsonb),
-         t.webhook_token
+         t.webhook_token, t.capacity_key
   from engine.tasks t join public.generations g on g.id = t.generation_id
   where t.id = any(picked);
 end $$;
@@ -180,6 +197,9 @@ begin
       provider_task_id = p_provider_task_id, poll_count = 0,
       next_poll_at = now() + (engine.settings()).first_poll_after
   where id = p_task_id and status = 'running' and lease_token = p_lease_token;
+  if found then
+    perform engine.record_provider_outcome(p_task_id, true);
+  end if;
   return found;
 end $$;
 
@@ -193,6 +213,9 @@ begin
       next_poll_at = null, error_code = null, error_message = null
   where id = p_task_id
     and ((status = 'running' and lease_token::text = p_token) or (status = 'waiting' and provider_task_id = p_token));
+  if found then
+    perform engine.record_provider_outcome(p_task_id, true);
+  end if;
   return found;
 end $$;
 
@@ -228,7 +251,29 @@ begin
   where t.id = p_task_id and t.status = 'running' and t.lease_token = p_lease_token
     and f.pipeline = t.pipeline and f.step = t.step
   returning case when t.status = 'queued' then t.next_attempt_at end into result;
+  if p_code = 'SERVICE_UNAVAILABLE' then
+    perform engine.record_provider_outcome(p_task_id, false);
+  end if;
   return result;
+end $$;
+
+-- A circuit per provider endpoint: circuit_failures consecutive 5xx/timeouts open it for
+-- circuit_open_for (its steps move to their fallback meanwhile); a success closes it.
+create function engine.record_provider_outcome(p_task_id bigint, p_ok boolean) returns void
+language plpgsql security definer set search_path = '' as $$
+declare
+  cfg engine.settings := engine.settings();
+begin
+  if p_ok then
+    update engine.provider_capacity c set failures = 0, circuit_open_until = null
+    where c.key = (select t.capacity_key from engine.tasks t where t.id = p_task_id) and c.failures > 0;
+  else
+    update engine.provider_capacity c
+    set failures = c.failures + 1,
+        circuit_open_until = case when c.failures + 1 >= cfg.circuit_failures then now() + cfg.circuit_open_for
+                                  else c.circuit_open_until end
+    where c.key = (select t.capacity_key from engine.tasks t where t.id = p_task_id);
+  end if;
 end $$;
 
 -- The provider said 429: pause that endpoint (Retry-After, RetryInfo, or backoff) and

@@ -37,17 +37,22 @@ alter table engine.flow_deps enable row level security;
 alter table engine.step_states enable row level security;
 alter table engine.tasks enable row level security;
 alter table engine.wakeups enable row level security;
+alter table engine.request_buckets enable row level security;
 revoke all on all tables in schema engine from public, anon, authenticated;
 grant all on all tables in schema engine to service_role;
 revoke execute on all functions in schema engine from public, anon, authenticated;
 grant execute on all functions in schema engine to service_role;
 
--- Functions: Postgres lets PUBLIC execute every new function; take that back (for the
--- functions that exist and, as the role that creates them, for those to come) and grant
--- each one to whom it is for.
+-- Functions: Postgres lets PUBLIC execute every new function; take that back for the
+-- functions that exist and, for those to come, in the global default of the role that
+-- creates them (a per-schema default can only add privileges, never remove PUBLIC's), and
+-- grant each one to whom it is for. On hosted projects Supabase also grants new objects to
+-- anon and authenticated by default: revoked likewise.
 revoke execute on all functions in schema public from public, anon, authenticated;
-alter default privileges for role postgres in schema public revoke execute on functions from public, anon, authenticated;
-alter default privileges for role postgres in schema engine revoke execute on functions from public, anon, authenticated;
+alter default privileges for role postgres revoke execute on functions from public;
+alter default privileges for role postgres in schema public revoke execute on functions from anon, authenticated;
+alter default privileges for role postgres in schema public revoke all on tables from anon, authenticated;
+alter default privileges for role postgres in schema engine revoke execute on functions from anon, authenticated;
 
 -- The public gallery: completed public videos, without anyone's tokens or inputs.
 create function public.public_gallery(p_limit integer default 20, p_before timestamptz default null)
@@ -62,7 +67,10 @@ language sql stable security definer set search_path = '' as $$
 $$;
 grant execute on function public.public_gallery(integer, timestamptz) to anon, authenticated;
 
-grant execute on function public.create_generation(public.pipeline_kind, jsonb, text, text),
-  public.cancel_generation(uuid), public.retry_generation(uuid),
-  public.price_quote(public.pipeline_kind, jsonb) to authenticated;
+-- The app schema (not exposed by the Data API): what the functions call as the user.
+revoke execute on all functions in schema app from public, anon;
+grant execute on all functions in schema app to authenticated, service_role;
+alter default privileges for role postgres in schema app revoke execute on functions from anon;
+
+grant execute on function public.price_quote(public.pipeline_kind, jsonb) to authenticated;
 grant execute on all functions in schema public to service_role;

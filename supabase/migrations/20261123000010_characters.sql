@@ -17,11 +17,11 @@ create policy "owners read their characters" on public.characters
   for select to authenticated using (user_id = (select auth.uid()));
 
 -- The image must sit in the caller's own folder of the selfies bucket.
-create function public.create_character(p_name text, p_reference_image_path text)
+create function app.create_character(p_name text, p_reference_image_path text)
 returns public.characters
 language plpgsql security definer set search_path = '' as $$
 declare
-  uid uuid := public.require_user();
+  uid uuid := app.require_user();
   created public.characters;
 begin
   if split_part(p_reference_image_path, '/', 1) <> uid::text then
@@ -35,5 +35,5 @@ exception when check_violation then
   raise exception using errcode = 'RF400', message = 'A character needs a name of 1 to 100 characters and an image path';
 end $$;
 
-revoke execute on function public.create_character(text, text) from public, anon;
-grant execute on function public.create_character(text, text) to authenticated;
+revoke execute on function app.create_character(text, text) from public, anon;
+grant execute on function app.create_character(text, text) to authenticated;

@@ -13,7 +13,7 @@ declare
   c record;
 begin
   perform tests.authenticate_as((select id from auth.users where email = 'cancel-steps@test.local'));
-  gid := (public.create_generation(p_pipeline, p_inputs)).id;
+  gid := (app.create_generation(p_pipeline, p_inputs)).id;
   perform tests.clear_authentication();
   loop
     select step into c from engine.tasks where generation_id = gid and status = 'queued';
@@ -28,7 +28,7 @@ begin
     end if;
   end loop;
   perform tests.authenticate_as((select id from auth.users where email = 'cancel-steps@test.local'));
-  perform public.cancel_generation(gid);
+  perform app.cancel_generation(gid);
   perform tests.clear_authentication();
   return gid;
 end $$;

@@ -12,7 +12,7 @@ select extensions.dblink_connect('c' || i, 'dbname=postgres host=127.0.0.1 port=
 select extensions.dblink_exec('c' || i, format('set request.jwt.claims = %L',
   json_build_object('sub', :'uid', 'role', 'authenticated'))) from generate_series(1, 6) i;
 select extensions.dblink_send_query('c' || i, $q$
-  select id::text from public.create_generation('cinematic', '{"idea": "race", "duration": 5, "aspect_ratio": "9:16"}')
+  select id::text from app.create_generation('cinematic', '{"idea": "race", "duration": 5, "aspect_ratio": "9:16"}')
 $q$) from generate_series(1, 6) i;
 
 create temp table outcomes as

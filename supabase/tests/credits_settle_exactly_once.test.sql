@@ -28,14 +28,14 @@ select results_eq($$ select kind::text, amount from public.credit_ledger where g
 -- Canceled before any work: release once.
 select tests.new_generation(:'uid') as canceled \gset
 select tests.authenticate_as(:'uid');
-select lives_ok($$ select public.cancel_generation('$$ || :'canceled' || $$') $$, 'the owner cancels');
-select throws_ok($$ select public.cancel_generation('$$ || :'canceled' || $$') $$, 'RF400', null, 'a second cancel is refused');
+select lives_ok($$ select app.cancel_generation('$$ || :'canceled' || $$') $$, 'the owner cancels');
+select throws_ok($$ select app.cancel_generation('$$ || :'canceled' || $$') $$, 'RF400', null, 'a second cancel is refused');
 select tests.clear_authentication();
 select is((select balance from public.credit_accounts where user_id = :'uid'), 815::bigint, 'cancel releases the reservation once');
 
 -- Retry: round 2 reserves only the unpaid rest (all of it here: the failed task was refunded).
 select tests.authenticate_as(:'uid');
-select lives_ok($$ select public.retry_generation('$$ || :'failed' || $$') $$, 'the owner retries a failed generation');
+select lives_ok($$ select app.retry_generation('$$ || :'failed' || $$') $$, 'the owner retries a failed generation');
 select tests.clear_authentication();
 select is((select balance from public.credit_accounts where user_id = :'uid'), 630::bigint, 'retry reserves for round 2');
 select * from tests.claim(:'failed', 'script') \gset g_

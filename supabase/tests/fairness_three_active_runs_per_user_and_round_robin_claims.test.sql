@@ -21,7 +21,7 @@ select is((select string_agg(distinct user_id::text, ',') from engine.start_task
 select id as first from public.generations where user_id = :'alice' order by created_at, id limit 1 \gset
 select id as fourth from public.generations where user_id = :'alice' order by created_at, id offset 3 limit 1 \gset
 select tests.authenticate_as(:'alice');
-select public.cancel_generation(:'first');
+select app.cancel_generation(:'first');
 select tests.clear_authentication();
 select is((select status::text from public.generations where id = :'fourth'), 'running', 'a run ending admits her oldest waiting one');
 select is((select count(*)::int from public.generations where user_id = :'alice' and status = 'running'), 3, 'still three at most');

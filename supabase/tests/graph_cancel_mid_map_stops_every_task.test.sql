@@ -10,7 +10,7 @@ select engine.complete_task(s.task_id, s.lease_token::text, '["line"]') from eng
 select s.task_id from engine.start_tasks('test-worker', 4) s;
 
 select tests.authenticate_as(:'uid');
-select lives_ok($$ select public.cancel_generation('$$ || :'gid' || $$') $$, 'the owner cancels mid-map');
+select lives_ok($$ select app.cancel_generation('$$ || :'gid' || $$') $$, 'the owner cancels mid-map');
 select tests.clear_authentication();
 select is((select count(*)::int from engine.tasks where generation_id = :'gid' and status in ('queued', 'running', 'waiting')), 0,
   'no task is left to run');

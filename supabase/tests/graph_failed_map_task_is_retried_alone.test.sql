@@ -20,7 +20,7 @@ select is((select count(*)::int from engine.tasks where generation_id = :'gid' a
   'the other five scenes kept their work');
 
 select tests.authenticate_as(:'uid');
-select lives_ok($$ select public.retry_generation('$$ || :'gid' || $$') $$, 'the owner retries');
+select lives_ok($$ select app.retry_generation('$$ || :'gid' || $$') $$, 'the owner retries');
 select tests.clear_authentication();
 select is((select amount::int from public.credit_ledger where generation_id = :'gid' and billing_round = 2 and kind = 'reserve'), 12,
   'round 2 reserves only the failed scene (10) and the merge that never ran (2)');

@@ -11,8 +11,8 @@ select is_empty($$ select * from public.generations where id = '$$ || :'gen' || 
 select is_empty($$ select * from public.generation_events where generation_id = '$$ || :'gen' || $$' $$, 'Bob cannot read Alice''s events');
 select is_empty($$ select * from public.credit_ledger where user_id = '$$ || :'alice' || $$' $$, 'Bob cannot read Alice''s ledger');
 select is_empty($$ select * from public.credit_accounts where user_id = '$$ || :'alice' || $$' $$, 'Bob cannot read Alice''s balance');
-select throws_ok($$ select public.cancel_generation('$$ || :'gen' || $$') $$, 'RF404', 'Generation not found', 'Bob cannot cancel it');
-select throws_ok($$ select public.retry_generation('$$ || :'gen' || $$') $$, 'RF404', 'Generation not found', 'Bob cannot retry it');
+select throws_ok($$ select app.cancel_generation('$$ || :'gen' || $$') $$, 'RF404', 'Generation not found', 'Bob cannot cancel it');
+select throws_ok($$ select app.retry_generation('$$ || :'gen' || $$') $$, 'RF404', 'Generation not found', 'Bob cannot retry it');
 select throws_ok($$ update public.generations set status = 'canceled' where id = '$$ || :'gen' || $$' $$, '42501', null,
   'Bob cannot update the table directly');
 select throws_ok($$ insert into public.credit_ledger (user_id, kind, amount) values ('$$ || :'bob' || $$', 'grant', 1000000) $$,
@@ -35,7 +35,7 @@ select tests.clear_authentication();
 
 set local role anon;
 select throws_ok($$ select * from public.generations $$, '42501', null, 'anonymous users cannot read generations');
-select throws_ok($$ select public.create_generation('cinematic', '{"idea": "x", "duration": 5}') $$, '42501', null,
+select throws_ok($$ select app.create_generation('cinematic', '{"idea": "x", "duration": 5}') $$, '42501', null,
   'anonymous users cannot create');
 reset role;
 

@@ -19,7 +19,7 @@ select ok(not ((tests.task(:'gid', 'script')).output ? 'late'), 'the duplicate l
 -- Late worker after a cancel: its commit matches no row.
 select * from tests.claim(:'gid', 'base_image') \gset second_
 select tests.authenticate_as(:'uid');
-select public.cancel_generation(:'gid');
+select app.cancel_generation(:'gid');
 select tests.clear_authentication();
 select ok(not engine.complete_task(:second_task_id, :'second_lease_token', '{}'), 'a worker finishing after cancel changes nothing');
 select is((select count(*)::int from public.generation_events where generation_id = :'gid' and status = 'canceled' and step is null), 1,

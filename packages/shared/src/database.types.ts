@@ -33,14 +33,14 @@ isOneToOne: false
                   ]
                 },"flow_steps": {
                   Row: {
-                    "base_delay_ms": number,"capacity_key": string | null,"handler": string,"kind": string,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"publish_output": boolean,"run_if_input": string | null,"step": string,"weight": number
+                    "base_delay_ms": number,"capacity_key": string | null,"fallback_capacity_key": string | null,"handler": string,"kind": string,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"publish_output": boolean,"run_if_input": string | null,"step": string,"weight": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "base_delay_ms"?: number,"capacity_key"?: string | null,"handler": string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"publish_output"?: boolean,"run_if_input"?: string | null,"step": string,"weight": number
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"fallback_capacity_key"?: string | null,"handler": string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"publish_output"?: boolean,"run_if_input"?: string | null,"step": string,"weight": number
                   }
                   Update: {
-                    "base_delay_ms"?: number,"capacity_key"?: string | null,"handler"?: string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"publish_output"?: boolean,"run_if_input"?: string | null,"step"?: string,"weight"?: number
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"fallback_capacity_key"?: string | null,"handler"?: string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"publish_output"?: boolean,"run_if_input"?: string | null,"step"?: string,"weight"?: number
                   }
                   Relationships: [
                     {
@@ -49,32 +49,52 @@ isOneToOne: false
 isOneToOne: false
       referencedRelation: "provider_capacity"
       referencedColumns: ["key"]
+    },{
+      foreignKeyName: "flow_steps_fallback_capacity_key_fkey"
+      columns: ["fallback_capacity_key"]
+isOneToOne: false
+      referencedRelation: "provider_capacity"
+      referencedColumns: ["key"]
     }
                   ]
                 },"provider_capacity": {
                   Row: {
-                    "backoff_seconds": number,"key": string,"max_in_flight": number | null,"max_requests": number | null,"paused_until": string | null,"recent": (string)[],"source": string,"window_seconds": number | null
+                    "backoff_seconds": number,"circuit_open_until": string | null,"failures": number,"key": string,"max_in_flight": number | null,"max_requests": number | null,"paused_until": string | null,"recent": (string)[],"source": string,"window_seconds": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "backoff_seconds"?: number,"key": string,"max_in_flight"?: number | null,"max_requests"?: number | null,"paused_until"?: string | null,"recent"?: (string)[],"source": string,"window_seconds"?: number | null
+                    "backoff_seconds"?: number,"circuit_open_until"?: string | null,"failures"?: number,"key": string,"max_in_flight"?: number | null,"max_requests"?: number | null,"paused_until"?: string | null,"recent"?: (string)[],"source": string,"window_seconds"?: number | null
                   }
                   Update: {
-                    "backoff_seconds"?: number,"key"?: string,"max_in_flight"?: number | null,"max_requests"?: number | null,"paused_until"?: string | null,"recent"?: (string)[],"source"?: string,"window_seconds"?: number | null
+                    "backoff_seconds"?: number,"circuit_open_until"?: string | null,"failures"?: number,"key"?: string,"max_in_flight"?: number | null,"max_requests"?: number | null,"paused_until"?: string | null,"recent"?: (string)[],"source"?: string,"window_seconds"?: number | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"request_buckets": {
+                  Row: {
+                    "refilled_at": string,"tokens": number,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "refilled_at": string,"tokens": number,"user_id": string
+                  }
+                  Update: {
+                    "refilled_at"?: string,"tokens"?: number,"user_id"?: string
                   }
                   Relationships: [
                     
                   ]
                 },"settings": {
                   Row: {
-                    "capacity_scale": number,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string
+                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "capacity_scale"?: number,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string
                   }
                   Update: {
-                    "capacity_scale"?: number,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string
                   }
                   Relationships: [
                     
@@ -172,6 +192,9 @@ isOneToOne: false
 "reconcile":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
+"record_provider_outcome":
+{ Args: { "p_ok": boolean,"p_task_id": number }; Returns: undefined
+                           },
 "refresh_progress":
 { Args: { "p_generation_id": string }; Returns: undefined
                            },
@@ -187,12 +210,20 @@ isOneToOne: false
 "requeue_rate_limited":
 { Args: { "p_lease_token": string,"p_message": string,"p_retry_after_ms"?: number,"p_task_id": number }; Returns: string
                            },
+"reserve_credits":
+{ Args: { "p_credits": number,"p_generation_id": string,"p_round": number,"p_user_id": string }; Returns: undefined
+                           },
 "retry_task":
 { Args: { "p_code": string,"p_lease_token": string,"p_message": string,"p_retry_after_ms"?: number,"p_task_id": number }; Returns: string
                            },
 "settings":
 { Args: Record<PropertyKey, never>; Returns: {
-              "capacity_scale": number,
+              "api_burst": number,
+"api_requests_per_minute": number,
+"capacity_scale": number,
+"circuit_failures": number,
+"circuit_open_for": string,
+"failover": boolean,
 "first_poll_after": string,
 "generation_timeout": string,
 "id": boolean,
@@ -217,8 +248,11 @@ isOneToOne: false
                            },
 "start_tasks":
 { Args: { "p_handler": string,"p_limit"?: number }; Returns: {
-              "attempt": number,"deps": Json,"element": Json,"generation_id": string,"inputs": Json,"lease_token": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"step": string,"task_id": number,"task_index": number,"user_id": string,"webhook_token": string
+              "attempt": number,"capacity_key": string,"deps": Json,"element": Json,"generation_id": string,"inputs": Json,"lease_token": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"step": string,"task_id": number,"task_index": number,"user_id": string,"webhook_token": string
             }[]
+                           },
+"take_api_request":
+{ Args: { "p_user_id": string }; Returns: Record<string, unknown>
                            },
 "task_progress":
 { Args: { "p_provider_progress": number,"p_status": Database["public"]['Enums']["task_status"] }; Returns: number
@@ -310,14 +344,14 @@ isOneToOne: false
                   ]
                 },"generations": {
                   Row: {
-                    "billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_refunded": number,"credits_reserved": number,"deadline": string | null,"error_code": string | null,"error_message": string | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress": number,"remaining_steps": number,"started_at": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string | null,"updated_at": string,"user_id": string,"visibility": string
+                    "billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_refunded": number,"credits_reserved": number,"deadline": string | null,"error_code": string | null,"error_message": string | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress": number,"remaining_steps": number,"request_fingerprint": string | null,"started_at": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string | null,"updated_at": string,"user_id": string,"visibility": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved": number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id": string,"visibility"?: string
+                    "billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved": number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id": string,"visibility"?: string
                   }
                   Update: {
-                    "billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved"?: number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"price_plan"?: NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id"?: string,"visibility"?: string
+                    "billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved"?: number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"price_plan"?: NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id"?: string,"visibility"?: string
                   }
                   Relationships: [
                     
@@ -342,119 +376,9 @@ isOneToOne: false
             [_ in never]: never
           }
           Functions: {
-            "cancel_generation":
-{ Args: { "p_generation_id": string }; Returns: {
-              "billing_round": number,
-"completed_at": string | null,
-"created_at": string,
-"credits_charged": number,
-"credits_refunded": number,
-"credits_reserved": number,
-"deadline": string | null,
-"error_code": string | null,
-"error_message": string | null,
-"id": string,
-"idempotency_key": string | null,
-"inputs": NonNullable<Json>,
-"outputs": NonNullable<Json>,
-"pipeline": Database["public"]['Enums']["pipeline_kind"],
-"price_plan": NonNullable<Json>,
-"progress": number,
-"remaining_steps": number,
-"started_at": string | null,
-"status": Database["public"]['Enums']["generation_status"],
-"step": string | null,
-"updated_at": string,
-"user_id": string,
-"visibility": string
-            }
-                          SetofOptions: {
-        from: "*"
-        to: "generations"
-        isOneToOne: true
-        isSetofReturn: false
-      } },
-"create_character":
-{ Args: { "p_name": string,"p_reference_image_path": string }; Returns: {
-              "created_at": string,
-"id": string,
-"name": string,
-"reference_image_path": string,
-"user_id": string
-            }
-                          SetofOptions: {
-        from: "*"
-        to: "characters"
-        isOneToOne: true
-        isSetofReturn: false
-      } },
-"create_generation":
-{ Args: { "p_idempotency_key"?: string,"p_inputs": Json,"p_pipeline": Database["public"]['Enums']["pipeline_kind"],"p_visibility"?: string }; Returns: {
-              "billing_round": number,
-"completed_at": string | null,
-"created_at": string,
-"credits_charged": number,
-"credits_refunded": number,
-"credits_reserved": number,
-"deadline": string | null,
-"error_code": string | null,
-"error_message": string | null,
-"id": string,
-"idempotency_key": string | null,
-"inputs": NonNullable<Json>,
-"outputs": NonNullable<Json>,
-"pipeline": Database["public"]['Enums']["pipeline_kind"],
-"price_plan": NonNullable<Json>,
-"progress": number,
-"remaining_steps": number,
-"started_at": string | null,
-"status": Database["public"]['Enums']["generation_status"],
-"step": string | null,
-"updated_at": string,
-"user_id": string,
-"visibility": string
-            }
-                          SetofOptions: {
-        from: "*"
-        to: "generations"
-        isOneToOne: true
-        isSetofReturn: false
-      } },
-"grant_credits":
+            "grant_credits":
 { Args: { "p_credits": number,"p_user_id": string }; Returns: number
                            },
-"owned_generation":
-{ Args: { "p_generation_id": string }; Returns: {
-              "billing_round": number,
-"completed_at": string | null,
-"created_at": string,
-"credits_charged": number,
-"credits_refunded": number,
-"credits_reserved": number,
-"deadline": string | null,
-"error_code": string | null,
-"error_message": string | null,
-"id": string,
-"idempotency_key": string | null,
-"inputs": NonNullable<Json>,
-"outputs": NonNullable<Json>,
-"pipeline": Database["public"]['Enums']["pipeline_kind"],
-"price_plan": NonNullable<Json>,
-"progress": number,
-"remaining_steps": number,
-"started_at": string | null,
-"status": Database["public"]['Enums']["generation_status"],
-"step": string | null,
-"updated_at": string,
-"user_id": string,
-"visibility": string
-            }
-                          SetofOptions: {
-        from: "*"
-        to: "generations"
-        isOneToOne: true
-        isSetofReturn: false
-      } },
 "price_lines":
 { Args: { "p_inputs": Json,"p_pipeline": Database["public"]['Enums']["pipeline_kind"] }; Returns: {
               "sku": string,"step": string,"task_index": number
@@ -467,45 +391,7 @@ isOneToOne: false
 { Args: { "p_before"?: string,"p_limit"?: number }; Returns: {
               "completed_at": string,"id": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"video_path": string
             }[]
-                           },
-"require_user":
-{ Args: Record<PropertyKey, never>; Returns: string
-                           },
-"reserve_credits":
-{ Args: { "p_credits": number,"p_generation_id": string,"p_round": number,"p_user_id": string }; Returns: undefined
-                           },
-"retry_generation":
-{ Args: { "p_generation_id": string }; Returns: {
-              "billing_round": number,
-"completed_at": string | null,
-"created_at": string,
-"credits_charged": number,
-"credits_refunded": number,
-"credits_reserved": number,
-"deadline": string | null,
-"error_code": string | null,
-"error_message": string | null,
-"id": string,
-"idempotency_key": string | null,
-"inputs": NonNullable<Json>,
-"outputs": NonNullable<Json>,
-"pipeline": Database["public"]['Enums']["pipeline_kind"],
-"price_plan": NonNullable<Json>,
-"progress": number,
-"remaining_steps": number,
-"started_at": string | null,
-"status": Database["public"]['Enums']["generation_status"],
-"step": string | null,
-"updated_at": string,
-"user_id": string,
-"visibility": string
-            }
-                          SetofOptions: {
-        from: "*"
-        to: "generations"
-        isOneToOne: true
-        isSetofReturn: false
-      } }
+                           }
           }
           Enums: {
             "generation_status": "queued"|"running"|"completed"|"failed"|"canceled","ledger_kind": "grant"|"reserve"|"capture"|"refund"|"release","pipeline_kind": "cinematic"|"model_direct"|"movie","task_status": "queued"|"running"|"waiting"|"completed"|"failed"|"canceled"

@@ -6,6 +6,7 @@ import { config } from "./config.ts";
 import { AppError, errorEnvelope } from "./errors.ts";
 import { constantTimeEqual, type JwtClaims, verifyJwt } from "./jwt.ts";
 import { logError } from "./log.ts";
+import { takeApiRequest } from "./rate-limit.ts";
 
 export type Env = { Variables: { claims: JwtClaims } };
 
@@ -46,6 +47,7 @@ export const requireUser: MiddlewareHandler<Env> = async (c, next) => {
     throw new AppError("UNAUTHORIZED", "Sign in as a user to do this");
   }
   c.set("claims", claims);
+  await takeApiRequest(claims.sub);
   await next();
 };
 
@@ -79,4 +81,13 @@ export function parseId(value: string | undefined): string {
   const id = uuidParam.safeParse(value);
   if (!id.success) throw new AppError("NOT_FOUND", "Generation not found");
   return id.data;
+}
+
+/** The Idempotency-Key header (Stripe's rules: up to 255 characters), or null. */
+export function idempotencyKey(c: Context): string | null {
+  const key = c.req.header("idempotency-key") ?? null;
+  if (key !== null && (key.length < 1 || key.length > 255)) {
+    throw new AppError("INVALID_REQUEST", "Idempotency-Key must be 1 to 255 characters");
+  }
+  return key;
 }

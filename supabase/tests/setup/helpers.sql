@@ -3,6 +3,9 @@
 create extension if not exists pgtap with schema extensions;
 create extension if not exists dblink with schema extensions;
 create schema if not exists tests;
+-- The migrations take EXECUTE away from PUBLIC for new functions; the test tools (pgTAP,
+-- dblink) are called by tests signed in as users.
+grant execute on all functions in schema extensions to public;
 grant usage on schema tests to anon, authenticated;
 
 create or replace function tests.create_user(p_email text, p_credits integer default 10000)
@@ -37,7 +40,7 @@ returns uuid language plpgsql as $$
 declare gid uuid;
 begin
   perform set_config('request.jwt.claims', json_build_object('sub', p_user_id, 'role', 'authenticated')::text, true);
-  select id into gid from public.create_generation('cinematic',
+  select id into gid from app.create_generation('cinematic',
     jsonb_build_object('idea', 'a test idea', 'duration', p_duration, 'aspect_ratio', '9:16'));
   perform set_config('request.jwt.claims', '', true);
   return gid;
@@ -129,7 +132,7 @@ begin
             || '{"plan:0": 1, "merge:0": 2}',
           p_scenes * 10 + 3)
   returning id into gid;
-  perform public.reserve_credits(p_user_id, gid, 1, p_scenes * 10 + 3);
+  perform engine.reserve_credits(p_user_id, gid, 1, p_scenes * 10 + 3);
   perform engine.admit(p_user_id);
   return gid;
 end $$;

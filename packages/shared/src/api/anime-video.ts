@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { asUser } from "../db.ts";
 import { AppError } from "../errors.ts";
-import { type Env, functionApp, parseBody, requireUser } from "../http.ts";
+import { type Env, functionApp, idempotencyKey, parseBody, requireUser } from "../http.ts";
 import { MODELS, type ModelDirectInputs, normalizeVideoRequest, videoRequest } from "../models.ts";
 import { optimizeVideoPrompt } from "../providers/gemini.ts";
 import { ProviderError } from "../providers/http.ts";
@@ -43,9 +43,9 @@ export function animeVideoApp() {
     const req = await parseBody(c, videoRequest);
     const inputs = normalizeVideoRequest(req, { characterImagePath: await characterImage(c, req.character_uuid) });
     for (const [i, url] of inputs.image_urls.entries()) await assertPublicUrl(url, `reference image ${i + 1}`);
-    const key = c.req.header("idempotency-key") ?? null;
+    const key = idempotencyKey(c);
     const [row] = await asUser(c.get("claims"), (sql) => sql`
-      select id, credits_reserved from public.create_generation('model_direct', ${sql.json(inputs)}, ${key}, ${req.visibility_level})`);
+      select id, credits_reserved from app.create_generation('model_direct', ${sql.json(inputs)}, ${key}, ${req.visibility_level})`);
     return c.json({
       success: true,
       data: {
@@ -65,8 +65,14 @@ export function animeVideoApp() {
     return c.json({ estimated_credits: q.credits, explain: q.explain });
   });
 
+  // A free call to a paid provider: it counts against the rate limit (requireUser) and needs
+  // a positive balance.
   app.post("/optimize-prompt", async (c) => {
     const req = await parseBody(c, optimizeRequest);
+    const [account] = await asUser(c.get("claims"), (sql) => sql`select balance from public.credit_accounts`);
+    if (!account || Number(account.balance) <= 0) {
+      throw new AppError("QUOTA_EXCEEDED", "The prompt optimizer needs a positive credit balance");
+    }
     try {
       const result = await optimizeVideoPrompt(geminiConfig(), req);
       return c.json({ success: true, data: { original_prompt: req.prompt, ...result } });
@@ -87,7 +93,7 @@ export function animeVideoApp() {
   app.post("/characters", async (c) => {
     const req = await parseBody(c, characterRequest);
     const [row] = await asUser(c.get("claims"), (sql) => sql`
-      select id, name, reference_image_path, created_at from public.create_character(${req.name}, ${req.reference_image_path})`);
+      select id, name, reference_image_path, created_at from app.create_character(${req.name}, ${req.reference_image_path})`);
     return c.json({ success: true, data: row }, 201);
   });
 

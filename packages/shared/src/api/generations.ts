@@ -4,7 +4,7 @@ import { z } from "zod";
 import { asUser } from "../db.ts";
 import type { GenerationRow } from "../engine.ts";
 import { AppError } from "../errors.ts";
-import { functionApp, parseBody, parseId, requireUser } from "../http.ts";
+import { functionApp, idempotencyKey, parseBody, parseId, requireUser } from "../http.ts";
 import { removeFolder, signedUrl } from "../storage.ts";
 
 type Row = Pick<GenerationRow, "id" | "user_id" | "pipeline" | "status" | "step" | "progress" | "error_code" | "error_message" |
@@ -72,12 +72,9 @@ export function generationsApp() {
       throw new AppError("FORBIDDEN", "selfie_path must be in your own folder of the selfies bucket");
     }
     const { visibility, ...inputs } = body;
-    const key = c.req.header("idempotency-key") ?? null;
-    if (key !== null && (key.length < 8 || key.length > 128)) {
-      throw new AppError("INVALID_REQUEST", "Idempotency-Key must be 8 to 128 characters");
-    }
+    const key = idempotencyKey(c);
     const [row] = await asUser(claims, (sql) => sql<Row[]>`
-      select ${sql.unsafe(COLUMNS)} from public.create_generation('cinematic', ${sql.json(inputs)}, ${key}, ${visibility}) g`);
+      select ${sql.unsafe(COLUMNS)} from app.create_generation('cinematic', ${sql.json(inputs)}, ${key}, ${visibility}) g`);
     return c.json({ generation: await generationView(row) }, 201);
   });
 
@@ -105,8 +102,8 @@ export function generationsApp() {
     app.post(`/:id/${action}`, async (c) => {
       const id = parseId(c.req.param("id"));
       const [row] = await asUser(c.get("claims"), (sql) => sql<Row[]>`
-        select ${sql.unsafe(COLUMNS)} from ${sql(`${action}_generation`)}(${id}) g`);
-      if (row.status === "canceled") await removeFolder("outputs", `${row.user_id}/${row.id}`);
+        select ${sql.unsafe(COLUMNS)} from ${sql.unsafe(`app.${action}_generation`)}(${id}) g`);
+      if (row.status === "canceled") await removeFolder("outputs", row.id);
       return c.json({ generation: await generationView(row) });
     });
   }

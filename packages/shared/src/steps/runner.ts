@@ -32,7 +32,7 @@ const isSubmitted = (r: StepResult): r is Submitted => typeof r === "object" && 
 /** A canceled run's files go: users must not keep what they did not pay for. */
 async function discardCanceled(t: Task) {
   if ((await generationStatus(t.generation_id)) === "canceled") {
-    await removeFolder("outputs", `${t.user_id}/${t.generation_id}`);
+    await removeFolder("outputs", t.generation_id);
   }
 }
 
