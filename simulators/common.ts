@@ -18,6 +18,8 @@ export type Knobs = {
   url_ttl_seconds: number;
   kie_url_ttl_seconds: number;
   kie_hmac_key: string | null;
+  /** A hostile provider: every result URL handed out is this one. */
+  result_url: string | null;
 };
 
 export const DEFAULT_KNOBS: Knobs = {
@@ -37,6 +39,7 @@ export const DEFAULT_KNOBS: Knobs = {
   url_ttl_seconds: 3600,
   kie_url_ttl_seconds: 86400,
   kie_hmac_key: "sim-kie-hmac-key",
+  result_url: null,
 };
 
 export const knobs: Knobs = structuredClone(DEFAULT_KNOBS);
@@ -82,6 +85,7 @@ const files = new Map<string, StoredFile>();
 
 /** Serves bytes at an unguessable URL until the TTL runs out, like a presigned S3 URL. */
 export function publishFile(origin: string, bytes: Uint8Array<ArrayBuffer>, type: string, ext: string, ttl = knobs.url_ttl_seconds) {
+  if (knobs.result_url) return { url: knobs.result_url, ttl };
   const id = `${crypto.randomUUID()}.${ext}`;
   files.set(id, { bytes, type, expires: Date.now() + ttl * 1000 });
   return { url: `${origin}/files/${id}?X-Amz-Expires=${ttl}`, ttl };

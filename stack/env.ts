@@ -60,5 +60,6 @@ export async function functionsEnv(): Promise<Record<string, string>> {
     KIE_BASE_URL: real("KIE_API_KEY") ? "https://api.kie.ai" : e.KIE_SIM_URL,
     KIE_WEBHOOK_HMAC_KEY: real("KIE_WEBHOOK_HMAC_KEY") ?? "sim-kie-hmac-key",
     PUBLIC_FUNCTIONS_URL: real("PUBLIC_FUNCTIONS_URL") ?? `${e.API_URL}/functions/v1`,
+    REELFORGE_LOCAL_SIMULATORS: "1",
   };
 }

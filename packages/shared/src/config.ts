@@ -16,6 +16,9 @@ const schema = z.object({
   KIE_BASE_URL: z.string().url().default("https://api.kie.ai"),
   KIE_API_KEY: z.string().min(1),
   KIE_WEBHOOK_HMAC_KEY: z.string().optional(),
+  // "1" only on the local stack: provider results may then come over http from the
+  // configured provider base URLs (the simulators on loopback).
+  REELFORGE_LOCAL_SIMULATORS: z.enum(["0", "1"]).default("0"),
 });
 
 export type Config = z.infer<typeof schema>;

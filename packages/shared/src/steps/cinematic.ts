@@ -2,7 +2,8 @@
 import { config } from "../config.ts";
 import type { Claim } from "../engine.ts";
 import { generateScript, type Script } from "../providers/gemini.ts";
-import { downloadBytes, toBase64 } from "../providers/http.ts";
+import { copyToStorage } from "../fetch-public.ts";
+import { toBase64 } from "../providers/http.ts";
 import { geminiConfig, novitaConfig } from "../providers/index.ts";
 import { mergeFace, SEEDREAM_SIZES, seedreamTxt2Img, submitImageToVideo } from "../providers/novita.ts";
 import { downloadObject, uploadObject } from "../storage.ts";
@@ -25,9 +26,8 @@ export const makeBaseImage: StepHandler = async (c) => {
     size: SEEDREAM_SIZES[inputs(c).aspect_ratio],
   });
   // Seedream's URL lifetime is undocumented: copy the image out at once.
-  const image = await downloadBytes("novita", imageUrl);
   const path = outputPath(c, "base.jpg");
-  await uploadObject("outputs", path, image.bytes, image.type);
+  await copyToStorage("novita", imageUrl, "image", "outputs", path);
   return { next: inputs(c).selfie_path ? "face_merge" : "video", outputs: { base_image_path: path } };
 };
 
@@ -56,8 +56,7 @@ export const submitVideo: StepHandler = async (c) => {
 
 /** Last step of every pipeline: the provider's video becomes ours before completion. */
 export const storeOutput: StepHandler = async (c) => {
-  const video = await downloadBytes("provider", c.outputs.provider_video_url as string);
   const path = outputPath(c, "video.mp4");
-  await uploadObject("outputs", path, video.bytes, "video/mp4");
+  await copyToStorage("provider", c.outputs.provider_video_url as string, "video", "outputs", path);
   return { next: null, outputs: { video_path: path } };
 };
