@@ -111,13 +111,11 @@ const mimeOf = (header: string | null | undefined) => (header ?? "").split(";")[
 async function upload(req: Request, o: ObjectRef) {
   const bucket = BUCKETS[o.bucket];
   const limit = Math.min(bucket.fileSizeLimit ?? Infinity, GLOBAL_LIMIT);
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > limit && !req.headers.get("content-type")?.startsWith("multipart/form-data")) return tooLarge();
   if (!req.body) return storageError(400, "invalid_request", "No file in the request");
-
   let type = mimeOf(req.headers.get("content-type"));
   let body: ReadableStream<Uint8Array> = req.body;
-  if (type === "multipart/form-data") {
+  const multipart = type === "multipart/form-data";
+  if (multipart) {
     // The form is read whole (storage-js sends one only for Blob/File bodies): cap it first.
     let size = 0;
     const capped = req.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
@@ -141,6 +139,10 @@ async function upload(req: Request, o: ObjectRef) {
   if (bucket.allowedMimeTypes && !bucket.allowedMimeTypes.includes(type)) {
     await body.cancel().catch(() => {});
     return storageError(415, "invalid_mime_type", `mime type ${type} is not supported`);
+  }
+  if (!multipart && Number(req.headers.get("content-length")) > limit) {
+    await body.cancel().catch(() => {});
+    return tooLarge();
   }
 
   const upsert = req.headers.get("x-upsert") === "true";
