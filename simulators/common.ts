@@ -21,6 +21,8 @@ export type Knobs = {
   kie_hmac_key: string | null;
   /** Endpoints (the scriptable names, e.g. "kling-i2v") in an outage: every answer is a 503. */
   down_endpoints: string[];
+  /** A hostile provider: every result URL handed out is this one. */
+  result_url: string | null;
   quirks: Quirks;
 };
 
@@ -77,6 +79,7 @@ export const DEFAULT_KNOBS: Knobs = {
   kie_hmac_key: "sim-kie-hmac-key",
   down_endpoints: [],
   quirks: DEFAULT_QUIRKS,
+  result_url: null,
 };
 
 export const knobs: Knobs = structuredClone(DEFAULT_KNOBS);
@@ -130,6 +133,7 @@ const files = new Map<string, StoredFile>();
 
 /** Serves bytes at an unguessable URL until the TTL runs out, like a presigned S3 URL. */
 export function publishFile(origin: string, bytes: Uint8Array<ArrayBuffer>, type: string, ext: string, ttl = knobs.url_ttl_seconds) {
+  if (knobs.result_url) return { url: knobs.result_url, ttl };
   const id = `${crypto.randomUUID()}.${ext}`;
   files.set(id, { bytes, type, expires: Date.now() + ttl * 1000 });
   return { url: `${origin}/files/${id}?X-Amz-Expires=${ttl}`, ttl };

@@ -1,6 +1,7 @@
 // Starts the provider simulators on their local ports. Each also answers
 // GET /_sim/health, GET /_sim/stats, POST /_sim/knobs (a partial Knobs object),
-// POST /_sim/script (scripted answers, see common.ts) and POST /_sim/reset, and serves its result files at /files/<id> until they expire.
+// POST /_sim/script (scripted answers, see common.ts) and POST /_sim/reset, serves its result
+// files at /files/<id> until they expire, and GET /_sim/redirect?to=<url> answers a 302 to any URL.
 import { SIM_PORTS } from "../stack/env.ts";
 import { knobs, resetSimulators, serveFile, setKnobs, setScript, stats, submissionsByKey } from "./common.ts";
 import { handleGemini } from "./gemini.ts";
@@ -29,6 +30,10 @@ function serve(port: number, handler: Handler) {
       return Response.json(knobs);
     }
     if (url.pathname.startsWith("/files/")) return serveFile(url.pathname.slice(7));
+    // A hostile file host: redirects wherever it is told.
+    if (url.pathname === "/_sim/redirect") {
+      return new Response(null, { status: 302, headers: { location: url.searchParams.get("to") ?? "/" } });
+    }
     return await handler(req, url);
   });
 }

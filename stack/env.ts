@@ -68,5 +68,6 @@ export async function functionsEnv(real: (name: string) => string | undefined = 
     ...(hmac ? { KIE_WEBHOOK_HMAC_KEY: hmac } : {}),
     PUBLIC_FUNCTIONS_URL: real("PUBLIC_FUNCTIONS_URL") ?? `${e.API_URL}/functions/v1`,
     ...(publicStorage ? { PUBLIC_STORAGE_URL: publicStorage } : {}),
+    REELFORGE_LOCAL_SIMULATORS: "1",
   };
 }

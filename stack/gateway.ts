@@ -2,10 +2,11 @@
 // /functions/v1/<name> (JWT checked per config.toml, like the edge gateway), plus small
 // stand-ins for the Auth and Storage endpoints that supabase-js and the functions use.
 import { parse as parseToml } from "smol-toml";
-import { verifyJwt } from "../packages/shared/src/jwt.ts";
+import { AppError, type ErrorCode, errorEnvelope } from "../packages/shared/src/errors.ts";
+import { accessTokenClaims } from "../packages/shared/src/jwt.ts";
 import { logError } from "../packages/shared/src/log.ts";
-import { API_PORT, functionsEnv, JWT_SECRET, ROOT } from "./env.ts";
-import { handleAuth } from "./auth.ts";
+import { API_PORT, functionsEnv, ROOT } from "./env.ts";
+import { authKeys, handleAuth } from "./auth.ts";
 import { handleStorage } from "./storage.ts";
 
 type Handler = (req: Request) => Response | Promise<Response>;
@@ -51,8 +52,10 @@ async function verifyJwtSettings(): Promise<Map<string, boolean>> {
 const handlers = await loadFunctions();
 const verifySettings = await verifyJwtSettings();
 
-function gatewayError(status: number, message: string) {
-  return Response.json({ code: status, message }, { status });
+/** The gateway's own refusals speak the functions' error envelope, so a client handles one shape. */
+function gatewayError(code: ErrorCode, message: string) {
+  const err = new AppError(code, message);
+  return Response.json(errorEnvelope(err, crypto.randomUUID()), { status: err.status });
 }
 
 const CORS = {
@@ -65,11 +68,12 @@ async function serveFunction(req: Request, url: URL): Promise<Response> {
   const rest = url.pathname.slice("/functions/v1/".length);
   const name = rest.split("/")[0];
   const handler = handlers.get(name);
-  if (!handler) return gatewayError(404, "Requested function was not found");
+  if (!handler) return gatewayError("NOT_FOUND", "Requested function was not found");
   if (verifySettings.get(name) ?? true) {
     const auth = req.headers.get("authorization");
-    if (!auth?.startsWith("Bearer ")) return gatewayError(401, "Missing authorization header");
-    if (!(await verifyJwt(auth.slice(7), JWT_SECRET))) return gatewayError(401, "Invalid JWT");
+    if (!auth?.startsWith("Bearer ")) return gatewayError("UNAUTHORIZED", "Missing authorization header");
+    // Like the hosted gateway: only the anon/service keys and users' access tokens pass.
+    if (!(await accessTokenClaims(auth.slice(7), authKeys))) return gatewayError("UNAUTHORIZED", "Invalid JWT");
   }
   // Functions see /<name>/..., as on the hosted edge runtime.
   const inner = new Request(new URL(`/${rest}${url.search}`, url.origin), req);
@@ -77,18 +81,18 @@ async function serveFunction(req: Request, url: URL): Promise<Response> {
     return await handler(inner);
   } catch (err) {
     logError(`function ${name} threw`, err);
-    return gatewayError(500, "Function crashed");
+    return gatewayError("INTERNAL_ERROR", "Function crashed");
   }
 }
 
-Deno.serve({ port: API_PORT, hostname: "127.0.0.1", onListen() {} }, async (req) => {
+Deno.serve({ port: API_PORT, hostname: "127.0.0.1", onListen() {} }, async (req, info) => {
   const url = new URL(req.url);
   if (req.method === "OPTIONS") return new Response(null, { headers: CORS });
   if (url.pathname === "/_stack/health") {
     return Response.json({ functions: [...handlers.keys()], background: background.size });
   }
   if (url.pathname.startsWith("/functions/v1/")) return await serveFunction(req, url);
-  if (url.pathname.startsWith("/auth/v1/")) return await handleAuth(req, url);
+  if (url.pathname.startsWith("/auth/v1/")) return await handleAuth(req, url, (info.remoteAddr as Deno.NetAddr).hostname);
   if (url.pathname.startsWith("/storage/v1/")) return await handleStorage(req, url);
-  return gatewayError(404, "Not found");
+  return gatewayError("NOT_FOUND", "Not found");
 });

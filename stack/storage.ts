@@ -1,76 +1,171 @@
 // Stand-in for Supabase Storage: the object endpoints storage-js and the functions use
-// (upload, authenticated download, signed URLs), files on local disk. Access follows the
-// policies of the hosted project (see the storage migration): the service role may do
-// anything; a signed-in user may write and read only under a folder named by their id.
-import { signJwt, verifyJwt } from "../packages/shared/src/jwt.ts";
-import { JWT_SECRET, STORAGE_DIR } from "./env.ts";
+// (upload, authenticated download, signed URLs), files on local disk. As strict as hosted:
+// - the buckets' size limits and allowed MIME types (declared content type), the size counted
+//   while the body streams to disk, so a large upload is refused without being held in memory;
+// - the policies of the storage migration: the service role may do anything; a signed-in
+//   user may upload and read only selfies/<their id>/... (outputs go out as signed URLs);
+// - only API tokens (anon/service keys, users' access tokens) authorise; signed URLs carry
+//   their own token, valid for one object until it expires.
+import { parse as parseToml } from "smol-toml";
+import { accessTokenClaims, type JwtClaims, signJwt, verifyJwt } from "../packages/shared/src/jwt.ts";
+import { authKeys } from "./auth.ts";
+import { JWT_SECRET, ROOT, STORAGE_DIR } from "./env.ts";
 
-const BUCKETS = new Set(["selfies", "outputs"]);
-const MAX_OBJECT_BYTES = 50 * 1024 * 1024;
+type Bucket = { fileSizeLimit: number | null; allowedMimeTypes: string[] | null };
+
+// The rows the storage migration inserts into storage.buckets (hosted Storage reads them there).
+const BUCKETS: Record<string, Bucket> = {
+  selfies: { fileSizeLimit: 10 * 1024 * 1024, allowedMimeTypes: ["image/jpeg", "image/png", "image/webp"] },
+  outputs: { fileSizeLimit: null, allowedMimeTypes: null },
+};
+
+/** "50MiB", "5MB", "500KB" as config.toml writes sizes, in bytes. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*$/i.exec(text);
+  if (!m) throw new Error(`not a size: ${text}`);
+  const unit = (m[2] ?? "B").toUpperCase();
+  const base = unit.includes("I") ? 1024 : 1000;
+  const power = { B: 0, K: 1, M: 2, G: 3 }[unit[0] as "B" | "K" | "M" | "G"];
+  return Math.floor(Number(m[1]) * base ** power);
+}
+
+// The project-wide upload limit, [storage] file_size_limit in config.toml.
+const GLOBAL_LIMIT = parseSize(
+  (parseToml(await Deno.readTextFile(`${ROOT}/supabase/config.toml`)) as { storage?: { file_size_limit?: string } })
+    .storage?.file_size_limit ?? "50MiB",
+);
+
+type ObjectRef = { bucket: string; path: string };
 
 function storageError(status: number, error: string, message: string) {
   return Response.json({ statusCode: String(status), error, message }, { status });
 }
 
-function splitObject(rest: string): { bucket: string; path: string } | null {
+const tooLarge = () => storageError(413, "Payload too large", "The object exceeded the maximum allowed size");
+const denied = () => storageError(403, "Unauthorized", "new row violates row-level security policy");
+
+function splitObject(rest: string): ObjectRef | null {
   const [bucket, ...parts] = rest.split("/");
-  const path = parts.map(decodeURIComponent).join("/");
-  if (!BUCKETS.has(bucket) || !path || path.split("/").some((p) => p === ".." || p === "")) return null;
+  let path: string;
+  try {
+    path = parts.map(decodeURIComponent).join("/");
+  } catch {
+    return null;
+  }
+  const badSegment = (p: string) => p === "" || p === "." || p === ".." || /[\u0000-\u001f\\]/.test(p);
+  if (!(bucket in BUCKETS) || !path || path.split("/").some(badSegment)) return null;
   return { bucket, path };
 }
 
 async function caller(req: Request) {
   const token = req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
-  return await verifyJwt(token, JWT_SECRET);
+  return await accessTokenClaims(token, authKeys);
 }
 
-// Users reach only their own selfies; outputs are written by the functions and handed out
-// as signed URLs.
-function mayAccess(claims: Awaited<ReturnType<typeof caller>>, path: string, bucket: string) {
-  if (!claims) return false;
-  return claims.role === "service_role" ||
-    (claims.role === "authenticated" && bucket === "selfies" && path.split("/")[0] === claims.sub);
+const ownFolder = (claims: JwtClaims, o: ObjectRef) => claims.role === "authenticated" && o.path.split("/")[0] === claims.sub;
+
+// "users read their own selfies" and "users upload selfies to their own folder".
+function mayAccess(claims: JwtClaims | null, o: ObjectRef) {
+  return !!claims && (claims.role === "service_role" || (o.bucket === "selfies" && ownFolder(claims, o)));
 }
 
-const file = (o: { bucket: string; path: string }) => `${STORAGE_DIR}/${o.bucket}/${o.path}`;
+const file = (o: ObjectRef) => `${STORAGE_DIR}/${o.bucket}/${o.path}`;
+// Content types live beside the buckets, out of reach of object names.
+const typeFile = (o: ObjectRef) => `${STORAGE_DIR}/_types/${o.bucket}/${o.path}`;
 
-async function readObject(o: { bucket: string; path: string }) {
+async function readObject(o: ObjectRef) {
   try {
-    const data = await Deno.readFile(file(o));
-    const type = await Deno.readTextFile(file(o) + ".type").catch(() => "application/octet-stream");
-    return new Response(data, { headers: { "content-type": type } });
+    const f = await Deno.open(file(o), { read: true });
+    const type = await Deno.readTextFile(typeFile(o)).catch(() => "application/octet-stream");
+    return new Response(f.readable, { headers: { "content-type": type } });
   } catch {
     return storageError(404, "not_found", "Object not found");
   }
 }
 
-async function upload(req: Request, o: { bucket: string; path: string }) {
-  let body: Uint8Array;
-  let type = req.headers.get("content-type") ?? "application/octet-stream";
-  if (type.startsWith("multipart/form-data")) {
-    const form = await req.formData();
+class TooLarge extends Error {}
+
+/** Streams the body to a temporary file, failing as soon as it passes the limit. */
+async function writeLimited(body: ReadableStream<Uint8Array>, target: string, limit: number): Promise<string> {
+  const tmp = `${target}.${crypto.randomUUID()}.part`;
+  let size = 0;
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, out) {
+      size += chunk.byteLength;
+      if (size > limit) throw new TooLarge();
+      out.enqueue(chunk);
+    },
+  });
+  const f = await Deno.open(tmp, { write: true, createNew: true });
+  try {
+    await body.pipeThrough(counter).pipeTo(f.writable);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  return tmp;
+}
+
+const mimeOf = (header: string | null | undefined) => (header ?? "").split(";")[0].trim().toLowerCase() || "application/octet-stream";
+
+async function upload(req: Request, o: ObjectRef) {
+  const bucket = BUCKETS[o.bucket];
+  const limit = Math.min(bucket.fileSizeLimit ?? Infinity, GLOBAL_LIMIT);
+  if (!req.body) return storageError(400, "invalid_request", "No file in the request");
+  let type = mimeOf(req.headers.get("content-type"));
+  let body: ReadableStream<Uint8Array> = req.body;
+  const multipart = type === "multipart/form-data";
+  if (multipart) {
+    // The form is read whole (storage-js sends one only for Blob/File bodies): cap it first.
+    let size = 0;
+    const capped = req.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, out) {
+        if ((size += chunk.byteLength) > limit + 64 * 1024) throw new TooLarge();
+        out.enqueue(chunk);
+      },
+    }));
+    let form: FormData;
+    try {
+      form = await new Response(capped, { headers: { "content-type": req.headers.get("content-type")! } }).formData();
+    } catch (err) {
+      if (err instanceof TooLarge || (err as Error)?.cause instanceof TooLarge) return tooLarge();
+      return storageError(400, "invalid_request", "The form could not be read");
+    }
     const part = [...form.values()].find((v): v is File => v instanceof File);
     if (!part) return storageError(400, "invalid_request", "No file in the form");
-    body = new Uint8Array(await part.arrayBuffer());
-    type = part.type || "application/octet-stream";
-  } else {
-    body = new Uint8Array(await req.arrayBuffer());
+    type = mimeOf(part.type);
+    body = part.stream();
   }
-  if (body.byteLength > MAX_OBJECT_BYTES) {
-    return storageError(413, "Payload too large", "The object exceeded the maximum allowed size");
+  if (bucket.allowedMimeTypes && !bucket.allowedMimeTypes.includes(type)) {
+    await body.cancel().catch(() => {});
+    return storageError(415, "invalid_mime_type", `mime type ${type} is not supported`);
   }
+  if (!multipart && Number(req.headers.get("content-length")) > limit) {
+    await body.cancel().catch(() => {});
+    return tooLarge();
+  }
+
   const upsert = req.headers.get("x-upsert") === "true";
   const target = file(o);
   await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), { recursive: true });
+  let tmp: string;
   try {
-    await Deno.writeFile(target, body, { createNew: !upsert });
+    tmp = await writeLimited(body, target, limit);
   } catch (err) {
-    if (err instanceof Deno.errors.AlreadyExists) {
-      return storageError(409, "Duplicate", "The resource already exists");
-    }
+    if (err instanceof TooLarge) return tooLarge();
     throw err;
   }
-  await Deno.writeTextFile(target + ".type", type);
+  try {
+    if (upsert) await Deno.rename(tmp, target);
+    else await Deno.link(tmp, target);
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) return storageError(409, "Duplicate", "The resource already exists");
+    throw err;
+  } finally {
+    if (!upsert) await Deno.remove(tmp).catch(() => {});
+  }
+  await Deno.mkdir(typeFile(o).slice(0, typeFile(o).lastIndexOf("/")), { recursive: true });
+  await Deno.writeTextFile(typeFile(o), type);
   return Response.json({ Key: `${o.bucket}/${o.path}`, Id: crypto.randomUUID() });
 }
 
@@ -78,26 +173,25 @@ async function upload(req: Request, o: { bucket: string; path: string }) {
 async function listOrRemove(req: Request, path: string): Promise<Response | null> {
   const listing = path.startsWith("list/");
   const bucket = listing ? path.slice(5) : path;
-  if (!BUCKETS.has(bucket) || (listing ? req.method !== "POST" : req.method !== "DELETE")) return null;
+  if (!(bucket in BUCKETS) || (listing ? req.method !== "POST" : req.method !== "DELETE")) return null;
   const body = await req.json().catch(() => ({}));
   const claims = await caller(req);
   if (listing) {
     const prefix = String(body.prefix ?? "").replace(/\/$/, "");
-    if (!splitObject(`${bucket}/${prefix}`) || !mayAccess(claims, prefix, bucket)) return storageError(403, "Unauthorized", "Access denied");
+    const o = splitObject(`${bucket}/${prefix}`);
+    if (!o || !mayAccess(claims, o)) return denied();
     const names: { name: string }[] = [];
     try {
-      for await (const e of Deno.readDir(`${STORAGE_DIR}/${bucket}/${prefix}`)) {
-        if (!e.name.endsWith(".type")) names.push({ name: e.name });
-      }
+      for await (const e of Deno.readDir(file(o))) if (!e.name.endsWith(".part")) names.push({ name: e.name });
     } catch { /* an empty folder */ }
     return Response.json(names);
   }
   const removed: { name: string }[] = [];
   for (const p of Array.isArray(body.prefixes) ? body.prefixes.map(String) : []) {
     const o = splitObject(`${bucket}/${p}`);
-    if (!o || !mayAccess(claims, o.path, bucket)) return storageError(403, "Unauthorized", "Access denied");
+    if (!o || !mayAccess(claims, o)) return denied();
     await Deno.remove(file(o)).then(() => removed.push({ name: o.path })).catch(() => {});
-    await Deno.remove(file(o) + ".type").catch(() => {});
+    await Deno.remove(typeFile(o)).catch(() => {});
   }
   return Response.json(removed);
 }
@@ -116,12 +210,12 @@ export async function handleStorage(req: Request, url: URL): Promise<Response> {
       }
       return await readObject(o);
     }
-    if (!mayAccess(await caller(req), o.path, o.bucket)) return storageError(403, "Unauthorized", "Access denied");
+    if (!mayAccess(await caller(req), o)) return denied();
     const { expiresIn } = await req.json().catch(() => ({ expiresIn: 0 }));
     const seconds = Number(expiresIn);
     if (!(seconds > 0)) return storageError(400, "invalid_request", "expiresIn must be a positive number");
     const token = await signJwt(
-      { url: `${o.bucket}/${o.path}`, exp: Math.floor(Date.now() / 1000) + seconds },
+      { url: `${o.bucket}/${o.path}`, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + seconds },
       JWT_SECRET,
     );
     return Response.json({ signedURL: `/object/sign/${o.bucket}/${encodeURI(o.path)}?token=${token}` });
@@ -129,8 +223,8 @@ export async function handleStorage(req: Request, url: URL): Promise<Response> {
   const rest = path.startsWith("authenticated/") ? path.slice("authenticated/".length) : path;
   const o = splitObject(rest);
   if (!o) return storageError(400, "invalid_request", "Invalid bucket or object path");
-  if (!mayAccess(await caller(req), o.path, o.bucket)) return storageError(403, "Unauthorized", "Access denied");
-  if (req.method === "GET") return await readObject(o);
-  if (req.method === "POST" || req.method === "PUT") return await upload(req, o);
+  const claims = await caller(req);
+  if (req.method === "GET") return mayAccess(claims, o) ? await readObject(o) : storageError(400, "not_found", "Object not found");
+  if (req.method === "POST" || req.method === "PUT") return mayAccess(claims, o) ? await upload(req, o) : denied();
   return storageError(405, "invalid_request", "Method not allowed");
 }

@@ -11,7 +11,7 @@ const FIELDS = ["idea", "duration", "aspect_ratio", "selfie_path", "visibility",
   "resolution", "mode", "quality", "multi_shots", "reference_image_url", "reference_image_urls", "character_uuid", "visibility_level",
   "name", "reference_image_path", "style", "with_selfie", "event_type", "payload", "code", "data", "generation_id", "step"];
 const boundary = fc.constantFrom(0, -1, 1, 5, 10, 15, 2 ** 31, -(2 ** 53), 1e308, "", " ", "0", "5", "9:16", "wan/2.5", "sora-2", null, true, false, [], {},
-  "x".repeat(3000), "../../etc/passwd", "'; drop table generations; --", "\u0000", "https://127.0.0.1/a.png", "http://169.254.169.254/");
+  "x".repeat(3000), "../../etc/passwd", "'; drop table generations; --", "\u0000", "lone \ud800 surrogate", "https://127.0.0.1/a.png", "http://169.254.169.254/");
 const value = fc.oneof(boundary, fc.jsonValue({ maxDepth: 2 }));
 const body = fc.oneof(
   fc.dictionary(fc.constantFrom(...FIELDS), value, { maxKeys: 8 }),

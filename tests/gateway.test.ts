@@ -10,8 +10,8 @@ describe("gateway JWT verification", () => {
     const expired = await signJwt({ sub: user.id, role: "authenticated", exp: Math.floor(Date.now() / 1000) - 60 }, env.JWT_SECRET);
 
     expect((await call(null, "POST", "quote", {})).status).toBe(401);
-    expect(await call(forged, "POST", "quote", {})).toMatchObject({ status: 401, body: { message: "Invalid JWT" } });
-    expect(await call(expired, "POST", "quote", {})).toMatchObject({ status: 401, body: { message: "Invalid JWT" } });
+    expect(await call(forged, "POST", "quote", {})).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Invalid JWT" } } });
+    expect(await call(expired, "POST", "quote", {})).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Invalid JWT" } } });
     expect(await call(user.token, "POST", "quote", { duration: 5 })).toMatchObject({ status: 200, body: { estimated_credits: 185 } });
   });
 

@@ -25,6 +25,9 @@ const schema = z.object({
   KIE_BASE_URL: z.string().url().default("https://api.kie.ai"),
   KIE_API_KEY: optional,
   KIE_WEBHOOK_HMAC_KEY: optional,
+  // "1" only on the local stack: provider results may then come over http from the
+  // configured provider base URLs (the simulators on loopback).
+  REELFORGE_LOCAL_SIMULATORS: z.enum(["0", "1"]).default("0"),
 });
 
 export type Config = z.infer<typeof schema> & { PUBLIC_FUNCTIONS_URL: string; PUBLIC_STORAGE_URL: string };

@@ -1,14 +1,17 @@
 // Hono glue shared by every function: the error envelope, caller checks, body parsing.
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { config } from "./config.ts";
 import { AppError, errorEnvelope } from "./errors.ts";
-import { constantTimeEqual, type JwtClaims, verifyJwt } from "./jwt.ts";
+import { accessTokenClaims, constantTimeEqual, type JwtClaims, type JwtKeys } from "./jwt.ts";
 import { logError } from "./log.ts";
 import { takeApiRequest } from "./rate-limit.ts";
 
 export type Env = { Variables: { claims: JwtClaims } };
+
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** A Hono app mounted at /<function name>, answering every failure with the envelope. */
 export function functionApp(name: string) {
@@ -22,6 +25,14 @@ export function functionApp(name: string) {
   app.notFound(() => {
     throw new AppError("NOT_FOUND", "No such endpoint");
   });
+  // Counted while the body streams in (Content-Length first): a huge body is refused after
+  // 64 KB, never buffered.
+  app.use(bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new AppError("INVALID_REQUEST", `The request body is larger than ${MAX_BODY_BYTES / 1024} KB`);
+    },
+  }));
   return app;
 }
 
@@ -39,9 +50,14 @@ export const requireServiceRole: MiddlewareHandler<Env> = async (c, next) => {
   await next();
 };
 
+/** Users' access tokens are signed with the legacy secret or with a key Auth publishes. */
+function userTokenKeys(): JwtKeys {
+  return { secret: config().JWT_SECRET, jwksUrl: `${config().SUPABASE_URL}/auth/v1/.well-known/jwks.json` };
+}
+
 /** User endpoints: a valid, unexpired user session. */
 export const requireUser: MiddlewareHandler<Env> = async (c, next) => {
-  const claims = await verifyJwt(bearer(c), config().JWT_SECRET);
+  const claims = await accessTokenClaims(bearer(c), userTokenKeys());
   if (!claims) throw new AppError("UNAUTHORIZED", "Your session is invalid or has expired");
   if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
     throw new AppError("UNAUTHORIZED", "Sign in as a user to do this");
@@ -51,17 +67,38 @@ export const requireUser: MiddlewareHandler<Env> = async (c, next) => {
   await next();
 };
 
-const MAX_BODY_BYTES = 64 * 1024;
+/** The path of the first string (or key) that Postgres text cannot hold: a NUL, or a lone
+ * UTF-16 surrogate (from a `\ud800` escape), or null when all text is valid. */
+function invalidTextAt(value: unknown, path: string): string | null {
+  const bad = (s: string) => s.includes("\u0000") || !s.isWellFormed();
+  if (typeof value === "string") return bad(value) ? path : null;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const at = invalidTextAt(v, `${path}.${i}`);
+      if (at) return at;
+    }
+  } else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (bad(k)) return `${path}.${k.replace(/[^\x20-\x7e]/g, "?")}`;
+      const at = invalidTextAt(v, `${path}.${k}`);
+      if (at) return at;
+    }
+  }
+  return null;
+}
 
 /** The JSON body, validated; any problem is INVALID_REQUEST with the zod issues as details. */
 export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
   const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) throw new AppError("INVALID_REQUEST", "The request body is too large");
   let json: unknown;
   try {
     json = text === "" ? {} : JSON.parse(text);
   } catch {
     throw new AppError("INVALID_REQUEST", "The request body is not valid JSON");
+  }
+  const invalid = invalidTextAt(json, "body");
+  if (invalid) {
+    throw new AppError("INVALID_REQUEST", `${invalid.replace(/^body\.?/, "") || "body"}: text must not contain NUL characters or unpaired surrogates`);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

@@ -10,14 +10,25 @@ function auth() {
   return { Authorization: `Bearer ${config().SUPABASE_SERVICE_ROLE_KEY}` };
 }
 
-const objectPath = (bucket: string, path: string) => `${bucket}/${path.split("/").map(encodeURIComponent).join("/")}`;
+/** bucket/path for a Storage URL. A dot segment, an empty segment or a control character is
+ * refused: once in a URL, `selfies/../outputs/<id>/video.mp4` would name another bucket. */
+function objectPath(bucket: string, path: string) {
+  const segments = path.split("/");
+  if (segments.some((s) => s === "" || s === "." || s === ".." || /[\u0000-\u001f\\]/.test(s))) {
+    throw new AppError("INVALID_REQUEST", "A file path must be a plain path inside its folder");
+  }
+  return `${bucket}/${segments.map(encodeURIComponent).join("/")}`;
+}
 
-export async function uploadObject(bucket: string, path: string, bytes: Uint8Array<ArrayBuffer>, contentType: string) {
+/** Uploads bytes, or a stream as it arrives (nothing held in memory). */
+export async function uploadObject(bucket: string, path: string, body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>, contentType: string) {
   const res = await fetch(endpoint(objectPath(bucket, path)), {
     method: "POST",
     headers: { ...auth(), "content-type": contentType, "x-upsert": "true" },
-    body: bytes,
-  });
+    body,
+    // A stream body needs half-duplex in Node's fetch; Deno streams either way.
+    duplex: "half",
+  } as RequestInit);
   await res.body?.cancel();
   if (!res.ok) throw new AppError("SERVICE_UNAVAILABLE", `Storage refused the upload (HTTP ${res.status})`);
 }

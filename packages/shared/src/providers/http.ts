@@ -1,5 +1,6 @@
 // What a provider call can go wrong with, in the product's error catalog.
 import type { ErrorCode } from "../errors.ts";
+import { type MediaKind, readPublicMedia } from "../fetch-public.ts";
 
 /** How the engine should treat a provider error:
  * - `retry`: try the same call again later (429, 5xx, a network error before anything was sent);
@@ -135,17 +136,10 @@ export async function readJsonBody(provider: string, res: Response): Promise<unk
   }
 }
 
-/** Downloads a provider result (URLs expire, so this happens at once). */
-export async function downloadBytes(provider: string, url: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; type: string }> {
-  const res = await providerFetch(provider, url, { timeoutMs: 120_000 });
-  if (!res.ok) {
-    await res.body?.cancel();
-    if (res.status >= 500 || res.status === 429) {
-      throw providerHttpError(provider, res.status, `download HTTP ${res.status}`, "", parseRetryAfter(res.headers.get("retry-after")));
-    }
-    throw new ProviderError("TASK_FAILED", `${provider} result is no longer available (HTTP ${res.status})`, false);
-  }
-  return { bytes: new Uint8Array(await res.arrayBuffer()), type: res.headers.get("content-type") ?? "application/octet-stream" };
+/** Downloads a provider result whole (URLs expire, so this happens at once), checked like
+ * every outside fetch (see fetch-public.ts); copyToStorage streams instead. */
+export async function downloadBytes(provider: string, url: string, kind: MediaKind): Promise<{ bytes: Uint8Array<ArrayBuffer>; type: string }> {
+  return await readPublicMedia(provider, url, kind);
 }
 
 export function toBase64(bytes: Uint8Array): string {

@@ -3,7 +3,8 @@
 import { config } from "../config.ts";
 import type { Task } from "../engine.ts";
 import { generateScript, type Script } from "../providers/gemini.ts";
-import { downloadBytes, toBase64 } from "../providers/http.ts";
+import { copyToStorage } from "../fetch-public.ts";
+import { toBase64 } from "../providers/http.ts";
 import { geminiConfig, kieConfig, novitaConfig } from "../providers/index.ts";
 import { createTask } from "../providers/kie.ts";
 import { mergeFace, SEEDREAM_SIZES, seedreamTxt2Img, submitImageToVideo } from "../providers/novita.ts";
@@ -31,9 +32,8 @@ export const makeBaseImage: StepHandler = async (t) => {
     size: SEEDREAM_SIZES[inputs(t).aspect_ratio],
   });
   // Seedream's URL lifetime is undocumented: copy the image out at once.
-  const image = await downloadBytes("novita", imageUrl);
   const path = outputPath(t, "base.jpg");
-  await uploadObject("outputs", path, image.bytes, image.type);
+  await copyToStorage("novita", imageUrl, "image", "outputs", path);
   return { base_image_path: path };
 };
 
@@ -77,8 +77,7 @@ const KIE_FALLBACK = "kie:createTask";
 
 /** Last step of every pipeline: the provider's video becomes ours before completion. */
 export const storeOutput: StepHandler = async (t) => {
-  const video = await downloadBytes("provider", dep<{ provider_video_url: string }>(t, "video")!.provider_video_url);
   const path = outputPath(t, "video.mp4");
-  await uploadObject("outputs", path, video.bytes, "video/mp4");
+  await copyToStorage("provider", dep<{ provider_video_url: string }>(t, "video")!.provider_video_url, "video", "outputs", path);
   return { video_path: path };
 };
