@@ -198,4 +198,4 @@ begin
 end $$;
 
 -- pg_cron: preloaded by the local stack; Supabase enables it from the dashboard.
-create extension if not exists pg_cron;
+create extension if not exists pg_cron with schema pg_catalog;  -- where Supabase puts it

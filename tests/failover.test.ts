@@ -29,7 +29,9 @@ describe("failover between providers", () => {
     expect(await ledger(ids[0])).toEqual(["1:reserve:185", "1:capture:5", "1:capture:20", "1:capture:160"]);
     const stats = (await simStats()).stats;
     expect(stats["outage_kling-i2v"]).toBeGreaterThan(0);
-    expect(stats["outage_kling-i2v"]).toBeLessThan(20);
+    // Each video task met the outage at most once: once the circuit opened, its retry (and every
+    // later task) went straight to kie.
+    expect(stats["outage_kling-i2v"]).toBeLessThanOrEqual(20);
   }, 240_000);
 
   it("with failover off, the same outage fails the video step after its attempts, refunded", async () => {

@@ -1,19 +1,13 @@
-// The suite signs up many users and fires hundreds of requests per user (fuzzing): the
-// per-user API rate limit is raised for the run and restored after. The test of the limit
-// itself sets the hosted numbers back for its own user's requests.
+// The suite signs up many users and fires hundreds of requests per user (fuzzing), so
+// tests/helpers.ts raises the per-user API rate limit for the run (again in every test file:
+// the stack test recreates the database); this puts the hosted numbers back after it. The
+// test of the limit itself sets them for its own requests.
 import { readFileSync } from "node:fs";
 import postgres from "postgres";
 
-const dbUrl = () => readFileSync(new URL("../.stack/env", import.meta.url), "utf8").match(/^DB_URL=(.*)$/m)![1];
-
-export async function setup() {
-  const sql = postgres(dbUrl(), { max: 1, onnotice: () => {} });
-  await sql`update engine.settings set api_requests_per_minute = 1000000, api_burst = 1000000`;
-  await sql.end();
-}
-
 export async function teardown() {
-  const sql = postgres(dbUrl(), { max: 1, onnotice: () => {} });
+  const dbUrl = readFileSync(new URL("../.stack/env", import.meta.url), "utf8").match(/^DB_URL=(.*)$/m)![1];
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   await sql`update engine.settings set api_requests_per_minute = 60, api_burst = 10`;
   await sql.end();
 }

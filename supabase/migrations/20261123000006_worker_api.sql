@@ -27,13 +27,16 @@ begin
   return greatest(free, 0);
 end $$;
 
--- When a slot may be free again: the pause's end, the window's oldest request leaving it,
--- or (in-flight limit) soon: a finishing task wakes the waiters anyway.
+-- When a slot may be free again: the pause's or open circuit's end; with a full window, the
+-- moment its oldest counted request leaves it; else (in-flight limit) soon, when the claim
+-- looks again.
 create function engine.capacity_free_at(p_key text) returns timestamptz
 language sql stable security definer set search_path = '' as $$
   select greatest(coalesce(c.paused_until, now()), coalesce(c.circuit_open_until, now()),
-                  coalesce((select min(r) + make_interval(secs => c.window_seconds) from unnest(c.recent) r
-                            where r > now() - make_interval(secs => c.window_seconds)), now()),
+                  coalesce((select w.r + make_interval(secs => c.window_seconds)
+                            from (select r from unnest(c.recent) r where r > now() - make_interval(secs => c.window_seconds)
+                                  order by r desc offset floor(c.max_requests * (engine.settings()).capacity_scale)::integer - 1 limit 1) w),
+                           now()),
                   now() + interval '1 second')
   from engine.provider_capacity c where c.key = p_key
 $$;

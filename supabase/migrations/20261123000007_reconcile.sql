@@ -85,23 +85,10 @@ begin
     'dispatched', redispatched, 'admitted', admitted, 'polls', polls);
 end $$;
 
--- pg_cron >= 1.5 takes second schedules; older ones (Debian's 1.4) only minutes, so there
--- one job per minute runs reconcile six times, ten seconds apart, committing each time.
--- (A procedure that commits may not be security definer nor set search_path; it runs as
--- the cron job's owner and names everything in full.)
-create procedure engine.reconcile_every_10_seconds_for_a_minute()
-language plpgsql as $$
-begin
-  for i in 1..6 loop
-    perform engine.reconcile();
-    commit;
-    if i < 6 then
-      perform pg_sleep(10);
-    end if;
-  end loop;
-end $$;
-revoke execute on procedure engine.reconcile_every_10_seconds_for_a_minute() from public;
-
+-- pg_cron >= 1.5 (Supabase) takes second schedules. Older ones (Debian's 1.4, the local
+-- stack) only minutes: there one job per minute calls a procedure that runs reconcile six
+-- times, ten seconds apart, committing each time. That procedure exists only there (a
+-- procedure that commits may not pin its search_path, so it names everything in full).
 do $$
 declare
   version text := (select extversion from pg_extension where extname = 'pg_cron');
@@ -111,6 +98,18 @@ begin
   elsif string_to_array(split_part(version, '-', 1), '.')::int[] >= array[1, 5] then
     perform cron.schedule('reelforge-reconcile', '10 seconds', 'select engine.reconcile()');
   else
+    create procedure engine.reconcile_every_10_seconds_for_a_minute()
+    language plpgsql as $p$
+    begin
+      for i in 1..6 loop
+        perform engine.reconcile();
+        commit;
+        if i < 6 then
+          perform pg_sleep(10);
+        end if;
+      end loop;
+    end $p$;
+    revoke execute on procedure engine.reconcile_every_10_seconds_for_a_minute() from public;
     perform cron.schedule('reelforge-reconcile', '* * * * *',
       'call engine.reconcile_every_10_seconds_for_a_minute()');
   end if;
