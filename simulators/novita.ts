@@ -3,7 +3,7 @@
 import {
   count, deliverWebhook, injectedFault, knobs, overLimit, publishFile, sleep, submissionsByKey, chance,
 } from "./common.ts";
-import { imageSize, makeImage, makeVideo, toPng } from "./media.ts";
+import { imageSize, makeImage, makeVideo, makeMergedImage } from "./media.ts";
 import { logError } from "../packages/shared/src/log.ts";
 import { fromBase64, toBase64 } from "../packages/shared/src/providers/http.ts";
 
@@ -12,9 +12,8 @@ export const NOVITA_KEY = "sk_sim_novita_key";
 type Task = {
   id: string;
   created: number;
-  duration: number;
-  frame: Uint8Array<ArrayBuffer>;
-  fails: boolean;
+  /** Rendered from the submit on, so the clip is ready when the simulated latency ends. */
+  video: Promise<Uint8Array<ArrayBuffer>> | null;
   webhookUrl?: string;
   result?: { status: "TASK_STATUS_SUCCEED" | "TASK_STATUS_FAILED"; reason: string; video?: { url: string; ttl: number } };
 };
@@ -74,13 +73,13 @@ function taskResult(t: Task) {
 
 async function finishTask(origin: string, t: Task) {
   await sleep(knobs.latency_ms.kling ?? 0);
-  if (t.fails) {
+  if (!t.video) {
     t.result = { status: "TASK_STATUS_FAILED", reason: "The video generation failed due to an internal model error" };
   } else {
-    const video = await makeVideo(t.frame, t.duration);
+    const video = await t.video;
     t.result = { status: "TASK_STATUS_SUCCEED", reason: "", video: publishFile(origin, video, "video/mp4", "mp4") };
   }
-  count(t.fails ? "kling_tasks_failed" : "kling_tasks_succeeded");
+  count(t.video ? "kling_tasks_succeeded" : "kling_tasks_failed");
   if (t.webhookUrl) {
     await deliverWebhook(t.webhookUrl, { event_type: "ASYNC_TASK_RESULT", payload: { ...taskResult(t), extra: { webhook: { url: t.webhookUrl } } } }, {
       timeoutMs: 5000,
@@ -126,7 +125,7 @@ async function mergeFace(body: Record<string, any>) {
   await sleep(knobs.latency_ms.merge_face ?? 0);
   if (knobs.no_face) return novitaError(400, "IMAGE_NO_FACE_DETECTED", "no face detected in face_image_file");
   count("merge_face_images");
-  return Response.json({ image_file: toBase64(await toPng(image)), image_type: "png" });
+  return Response.json({ image_file: toBase64(await makeMergedImage(image, face, imageSize(image)!)), image_type: "png" });
 }
 
 async function klingSubmit(origin: string, body: Record<string, any>) {
@@ -154,10 +153,10 @@ async function klingSubmit(origin: string, body: Record<string, any>) {
   const size = imageSize(frame);
   if (!size || size.width < 300 || size.height < 300) return novitaError(400, "INVALID_IMAGE_SIZE", "image must be at least 300x300");
   if (overLimit("kling", 20)) return novitaError(429, "RATE_LIMIT_EXCEEDED", "rate limit exceeded");
-  const t: Task = {
-    id: crypto.randomUUID(), created: Date.now(), duration: Number(body.duration ?? "5"), frame,
-    fails: chance(knobs.task_fail_rate) || body.prompt.includes("[[task_fails]]"), webhookUrl: extra.webhook?.url,
-  };
+  const fails = chance(knobs.task_fail_rate) || body.prompt.includes("[[task_fails]]");
+  const video = fails ? null : makeVideo(frame, Number(body.duration ?? "5"), body.prompt);
+  video?.catch(() => {}); // awaited (and reported) in finishTask
+  const t: Task = { id: crypto.randomUUID(), created: Date.now(), video, webhookUrl: extra.webhook?.url };
   tasks.set(t.id, t);
   count("kling_submissions");
   const key = t.webhookUrl ? new URL(t.webhookUrl).searchParams.get("token") ?? t.webhookUrl : t.id;
