@@ -169,7 +169,7 @@ export async function makeMergedImage(image: Uint8Array<ArrayBuffer>, face: Uint
       "-i", "{dir}/image", "-i", "{dir}/face", "-filter_complex",
       `[1:v]crop='min(iw,ih)*0.6':'min(iw,ih)*0.6',scale=${diameter}:${diameter},${circle(diameter)}[face];` +
         `color=c=white:s=${diameter + 2 * ring}x${diameter + 2 * ring},${circle(diameter + 2 * ring)}[ring];` +
-        `[0:v]format=rgba[image];[image][ring]overlay=${x - ring}:${y - ring}[ringed];[ringed][face]overlay=${x}:${y},format=rgb24`,
+        `[0:v][ring]overlay=${x - ring}:${y - ring}:format=rgb[ringed];[ringed][face]overlay=${x}:${y}:format=rgb,format=rgb24`,
       "-frames:v", "1",
     ],
   });
