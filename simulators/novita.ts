@@ -12,7 +12,7 @@ export const NOVITA_KEY = "sk_sim_novita_key";
 type Task = {
   id: string;
   created: number;
-  /** Rendered from the submit on, so the clip is ready when the simulated latency ends. */
+  /** Rendered from the submit on, so the clip is ready when the simulated latency ends; null when the task fails. */
   video: Promise<Uint8Array<ArrayBuffer>> | null;
   webhookUrl?: string;
   result?: { status: "TASK_STATUS_SUCCEED" | "TASK_STATUS_FAILED"; reason: string; video?: { url: string; ttl: number } };
