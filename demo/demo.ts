@@ -1,10 +1,12 @@
 // The main job: npm run demo -- --idea "..." [--selfie photo.jpg] [--duration 5|10]
 // Starts the local stack if needed, signs in the demo user, runs one cinematic generation
 // through the public API with supabase-js, shows progress per step, and writes the MP4 and
-// the script under ./out/<generation id>/.
+// the script under ./out/<generation id>/, with the base and merged images when there are any.
+// With the local simulators it also prints what each step's simulator made (GET /_sim/media).
 import { createClient } from "@supabase/supabase-js";
 import { parseArgs } from "node:util";
 import { ROOT, stackEnv } from "../stack/env.ts";
+import { contentHash, type MediaReport } from "../simulators/media.ts";
 
 const STEPS = ["script", "base_image", "face_merge", "video", "store_output"] as const;
 const LABELS: Record<string, string> = {
@@ -22,6 +24,8 @@ type Generation = {
   progress: number;
   script: unknown;
   video_url: string | null;
+  base_image_url?: string | null;
+  merged_image_url?: string | null;
   error: { code: string; message: string } | null;
   credits: { reserved: number; charged: number };
 };
@@ -120,9 +124,52 @@ if (g.status !== "completed") fail(g.error?.code ?? "TASK_FAILED", g.error?.mess
 
 const outDir = `${Deno.cwd()}/out/${g.id}`;
 await Deno.mkdir(outDir, { recursive: true });
-const video = await fetch(g.video_url!);
-if (!video.ok) fail("SERVICE_UNAVAILABLE", `could not download the video (HTTP ${video.status})`);
-await Deno.writeFile(`${outDir}/video.mp4`, new Uint8Array(await video.arrayBuffer()));
+
+async function download(url: string | null | undefined, name: string) {
+  if (!url) return null;
+  const res = await fetch(url);
+  if (!res.ok) fail("SERVICE_UNAVAILABLE", `could not download ${name} (HTTP ${res.status})`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  await Deno.writeFile(`${outDir}/${name}`, bytes);
+  return bytes;
+}
+
+/**
+ * What the simulators made for this video, oldest first: the report whose output is the
+ * video, then the one that made its first frame, and so on back to the base image. Empty
+ * when real providers made it.
+ */
+async function simulatorReports(video: Uint8Array<ArrayBuffer>): Promise<MediaReport[]> {
+  const res = await fetch(`${env.NOVITA_SIM_URL}/_sim/media`).catch(() => null);
+  if (!res?.ok) return [];
+  const { media } = await res.json() as { media: MediaReport[] };
+  const chain: MediaReport[] = [];
+  const madeFrom = (hash: string) => media.findLast((r) => r.output === hash);
+  let report = madeFrom(await contentHash(video));
+  while (report && chain.length < STEPS.length) {
+    chain.unshift(report);
+    report = madeFrom(report.inputs[0]);
+  }
+  return chain;
+}
+
+const video = (await download(g.video_url, "video.mp4"))!;
+const files = ["video.mp4", "script.json"];
 await Deno.writeTextFile(`${outDir}/script.json`, JSON.stringify(g.script, null, 2) + "\n");
+if (await download(g.base_image_url, "base.jpg")) files.push("base.jpg");
+if (await download(g.merged_image_url, "merged.png")) files.push("merged.png");
+
+const script = g.script as { t2i_prompt?: string; motion_prompt?: string } | null;
+const made: Record<string, string> = {
+  script: `image prompt "${script?.t2i_prompt}", motion prompt "${script?.motion_prompt}"`,
+  store_output: "the provider's video copied into the outputs bucket",
+};
+const reports = await simulatorReports(video);
+const STEP_OF_REPORT: Record<string, string> = { "text-to-image": "base_image", "merge-face": "face_merge", "image-to-video": "video" };
+for (const r of reports) made[STEP_OF_REPORT[r.step]] = `simulator: ${r.did}`;
+
 console.log(`\ncompleted in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${g.credits.charged} MC charged`);
-console.log(`  ${outDir}/video.mp4\n  ${outDir}/script.json`);
+console.log(`\nwhat each step made${reports.length ? " (local simulators)" : ""}:`);
+for (const s of steps) if (made[s]) console.log(`  ${LABELS[s].padEnd(26)} ${made[s]}`);
+console.log("\nfiles:");
+for (const f of files) console.log(`  ${outDir}/${f}`);

@@ -5,7 +5,7 @@ import { callbackSignature } from "../packages/shared/src/providers/kie.ts";
 import {
   chance, count, deliverWebhook, injectedFault, knobs, overLimit, publishFile, quirk, rateLimitHeaders, type ScriptableEndpoint, scripted, sleep, submissionsByKey,
 } from "./common.ts";
-import { makeImage, makeVideo } from "./media.ts";
+import { fillFrame, imageSize, makeImage, makeVideo } from "./media.ts";
 import { logError } from "../packages/shared/src/log.ts";
 
 export const KIE_KEY = "sim-kie-key";
@@ -73,7 +73,9 @@ const MODELS: Record<string, Spec> = {
 
 type Task = {
   taskId: string; model: string; param: string; callBackUrl?: string; created: number; updated: number;
-  fails: boolean; contentFailure: boolean; done?: { state: "success" | "fail"; resultJson: string | null; failCode: string; failMsg: string; completeTime: number };
+  /** Rendered from the submit on, so the clip is ready when the simulated latency ends; null when the task fails. */
+  video: Promise<Uint8Array<ArrayBuffer>> | null; contentFailure: boolean;
+  done?: { state: "success" | "fail"; resultJson: string | null; failCode: string; failMsg: string; completeTime: number };
 };
 const tasks = new Map<string, Task>();
 
@@ -107,24 +109,42 @@ function frameSize(input: Record<string, any>): [number, number] {
   return square ? [short, short] : tall ? [short, long] : [long, short];
 }
 
-async function finish(origin: string, t: Task, input: Record<string, any>) {
+/**
+ * The task's first reference image filled to the output size, else (text-to-video) a picture
+ * of the prompt. Stand-in: a reference the simulator cannot download falls back to the prompt
+ * picture instead of failing the task, because tests send placeholder URLs.
+ */
+async function firstFrame(input: Record<string, any>, prompt: string, w: number, h: number) {
+  const reference = input.image_url ?? input.image_urls?.[0];
+  if (reference) {
+    const res = await fetch(reference, { signal: AbortSignal.timeout(5000) }).catch(() => null);
+    const bytes = res?.ok ? new Uint8Array(await res.arrayBuffer()) : (await res?.body?.cancel(), null);
+    // A model with no aspect or resolution setting (Kling 2.1 master) keeps the image's own.
+    if (bytes && imageSize(bytes)) return input.aspect_ratio || input.resolution ? await fillFrame(bytes, w, h) : bytes;
+  }
+  return await makeImage(prompt, w, h, "png");
+}
+
+async function render(model: string, input: Record<string, any>) {
+  const [w, h] = frameSize(input);
+  const prompt = String(input.prompt ?? input.multi_prompt?.map((s: { prompt: string }) => s.prompt).join(" / ") ?? model);
+  return await makeVideo(await firstFrame(input, prompt, w, h), Number(input.n_frames ?? input.duration ?? 5), prompt);
+}
+
+async function finish(origin: string, t: Task) {
   await sleep(knobs.latency_ms.kie ?? 0);
   const completeTime = Date.now();
-  if (t.fails) {
+  if (!t.video) {
     // kie documents no content failCode; this shape (400, a policy message) is an assumption.
     t.done = t.contentFailure
       ? { state: "fail", resultJson: null, failCode: "400", failMsg: "Your prompt was flagged by the content safety policy", completeTime }
       : { state: "fail", resultJson: null, failCode: "500", failMsg: "Internal server error", completeTime };
   } else {
-    const [w, h] = frameSize(input);
-    const seconds = Number(input.n_frames ?? input.duration ?? 5);
-    // Image-to-video animates the given frame (at its size); text-to-video a prompt picture.
-    const given = input.image_url ? await fetch(input.image_url).then((r) => r.ok ? r.bytes() : null).catch(() => null) : null;
-    const video = await makeVideo(given ?? await makeImage(String(input.prompt ?? t.model), w, h, "png"), seconds);
+    const video = await t.video;
     const { url } = publishFile(origin, video, "video/mp4", "mp4", knobs.kie_url_ttl_seconds);
     t.done = { state: "success", resultJson: JSON.stringify({ resultUrls: [url] }), failCode: "", failMsg: "", completeTime };
   }
-  count(t.fails ? "kie_tasks_failed" : "kie_tasks_succeeded");
+  count(t.video ? "kie_tasks_succeeded" : "kie_tasks_failed");
   if (!t.callBackUrl) return;
   const success = t.done.state === "success";
   const headers: Record<string, string> = {};
@@ -168,16 +188,19 @@ function createTask(origin: string, body: Record<string, any>) {
   if (overLimit("kie_create", 20, 10_000)) return reply(429, "Rate limited: at most 20 new generation requests per 10 seconds", null, 429);
 
   const taskId = `task_${body.model.replace(/[^a-z0-9]/gi, "")}_${now}${Math.floor(Math.random() * 1e6)}`;
+  const contentFailure = quirk("content_failures") || String(input.prompt ?? "").includes("[[illegal_image]]");
+  const fails = contentFailure || chance(knobs.task_fail_rate) || String(input.prompt ?? "").includes("[[task_fails]]");
+  const video = fails ? null : render(body.model, input);
+  video?.catch(() => {}); // awaited (and reported) in finish
   const t: Task = {
-    taskId, model: body.model, param: JSON.stringify(body), callBackUrl: body.callBackUrl, created: now, updated: now,
-    fails: false, contentFailure: quirk("content_failures") || String(input.prompt ?? "").includes("[[illegal_image]]"),
+    taskId, model: body.model, param: JSON.stringify(body), callBackUrl: body.callBackUrl, created: now, updated: now, video,
+    contentFailure,
   };
-  t.fails = t.contentFailure || chance(knobs.task_fail_rate) || String(input.prompt ?? "").includes("[[task_fails]]");
   tasks.set(taskId, t);
   count("kie_submissions");
   const key = t.callBackUrl ? new URL(t.callBackUrl).searchParams.get("token") ?? t.callBackUrl : taskId;
   submissionsByKey.set(key, (submissionsByKey.get(key) ?? 0) + 1);
-  finish(origin, t, input).catch((err) => logError("kie task", err));
+  finish(origin, t).catch((err) => logError("kie task", err));
   return reply(200, "success", { taskId });
 }
 

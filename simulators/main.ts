@@ -1,12 +1,14 @@
 // Starts the provider simulators on their local ports. Each also answers
-// GET /_sim/health, GET /_sim/stats, POST /_sim/knobs (a partial Knobs object),
-// POST /_sim/script (scripted answers, see common.ts) and POST /_sim/reset, serves its result
-// files at /files/<id> until they expire, and GET /_sim/redirect?to=<url> answers a 302 to any URL.
+// GET /_sim/health, GET /_sim/stats, GET /_sim/media (what each media step made, for the
+// demo), POST /_sim/knobs (a partial Knobs object), POST /_sim/script (scripted answers, see
+// common.ts) and POST /_sim/reset, serves its result files at /files/<id> until they expire,
+// and GET /_sim/redirect?to=<url> answers a 302 to any URL.
 import { SIM_PORTS } from "../stack/env.ts";
 import { knobs, resetSimulators, serveFile, setKnobs, setScript, stats, submissionsByKey } from "./common.ts";
 import { handleGemini } from "./gemini.ts";
 import { handleKie } from "./kie.ts";
 import { handleNovita } from "./novita.ts";
+import { mediaReports } from "./media.ts";
 
 type Handler = (req: Request, url: URL) => Promise<Response>;
 
@@ -17,6 +19,7 @@ function serve(port: number, handler: Handler) {
     if (url.pathname === "/_sim/stats") {
       return Response.json({ stats, knobs, duplicate_submissions: [...submissionsByKey.values()].filter((n) => n > 1).length });
     }
+    if (url.pathname === "/_sim/media") return Response.json({ media: mediaReports });
     if (url.pathname === "/_sim/knobs" && req.method === "POST") {
       setKnobs(await req.json());
       return Response.json(knobs);

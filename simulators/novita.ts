@@ -4,7 +4,7 @@ import {
   chance, count, deliverWebhook, injectedFault, knobs, overLimit, publishFile, quirk, rateLimitHeaders, type ScriptableEndpoint,
   scripted, sleep, submissionsByKey,
 } from "./common.ts";
-import { imageSize, makeImage, makeVideo, toPng } from "./media.ts";
+import { imageSize, makeImage, makeVideo, makeMergedImage } from "./media.ts";
 import { logError } from "../packages/shared/src/log.ts";
 import { fromBase64, toBase64 } from "../packages/shared/src/providers/http.ts";
 
@@ -13,9 +13,8 @@ export const NOVITA_KEY = "sk_sim_novita_key";
 type Task = {
   id: string;
   created: number;
-  duration: number;
-  frame: Uint8Array<ArrayBuffer>;
-  fails: boolean;
+  /** Rendered from the submit on, so the clip is ready when the simulated latency ends; null when the task fails. */
+  video: Promise<Uint8Array<ArrayBuffer>> | null;
   contentFailure: boolean;
   webhookUrl?: string;
   result?: { status: "TASK_STATUS_SUCCEED" | "TASK_STATUS_FAILED"; reason: string; video?: { url: string; ttl: number } };
@@ -86,14 +85,14 @@ function taskResult(t: Task) {
 
 async function finishTask(origin: string, t: Task) {
   await sleep(knobs.latency_ms.kling ?? 0);
-  if (t.fails) {
+  if (!t.video) {
     const reason = t.contentFailure ? "ILLEGAL_IMAGE_CONTENT" : "The video generation failed due to an internal model error";
     t.result = { status: "TASK_STATUS_FAILED", reason };
   } else {
-    const video = await makeVideo(t.frame, t.duration);
+    const video = await t.video;
     t.result = { status: "TASK_STATUS_SUCCEED", reason: "", video: publishFile(origin, video, "video/mp4", "mp4") };
   }
-  count(t.fails ? "kling_tasks_failed" : "kling_tasks_succeeded");
+  count(t.video ? "kling_tasks_succeeded" : "kling_tasks_failed");
   if (t.webhookUrl) {
     if (quirk("other_events")) {
       // Events the receiver must acknowledge and ignore (the contract: 2xx for ignored events).
@@ -144,7 +143,7 @@ async function mergeFace(body: Record<string, any>) {
   await sleep(knobs.latency_ms.merge_face ?? 0);
   if (knobs.no_face) return novitaError(400, "IMAGE_NO_FACE_DETECTED", "no face detected in face_image_file");
   count("merge_face_images");
-  return Response.json({ image_file: toBase64(await toPng(image)), image_type: "png" });
+  return Response.json({ image_file: toBase64(await makeMergedImage(image, face, imageSize(image)!)), image_type: "png" });
 }
 
 async function klingSubmit(origin: string, body: Record<string, any>) {
@@ -172,12 +171,11 @@ async function klingSubmit(origin: string, body: Record<string, any>) {
   const size = imageSize(frame);
   if (!size || size.width < 300 || size.height < 300) return novitaError(400, "INVALID_IMAGE_SIZE", "image must be at least 300x300");
   if (overLimit("kling", 20)) return novitaError(429, "RATE_LIMIT_EXCEEDED", "rate limit exceeded");
-  const t: Task = {
-    id: crypto.randomUUID(), created: Date.now(), duration: Number(body.duration ?? "5"), frame,
-    fails: false, contentFailure: false, webhookUrl: extra.webhook?.url,
-  };
-  t.contentFailure = quirk("content_failures") || body.prompt.includes("[[illegal_image]]");
-  t.fails = t.contentFailure || chance(knobs.task_fail_rate) || body.prompt.includes("[[task_fails]]");
+  const contentFailure = quirk("content_failures") || body.prompt.includes("[[illegal_image]]");
+  const fails = contentFailure || chance(knobs.task_fail_rate) || body.prompt.includes("[[task_fails]]");
+  const video = fails ? null : makeVideo(frame, Number(body.duration ?? "5"), body.prompt);
+  video?.catch(() => {}); // awaited (and reported) in finishTask
+  const t: Task = { id: crypto.randomUUID(), created: Date.now(), video, contentFailure, webhookUrl: extra.webhook?.url };
   tasks.set(t.id, t);
   count("kling_submissions");
   const key = t.webhookUrl ? new URL(t.webhookUrl).searchParams.get("token") ?? t.webhookUrl : t.id;
