@@ -43,6 +43,30 @@ describe("provider capacity and fairness", () => {
   }, 300_000);
 });
 
+describe("waiting for a provider slot", () => {
+  it("is visible in the task status, and the task runs once the slot frees, without spending an attempt", async () => {
+    await resetSims();
+    await sql`update engine.provider_capacity set paused_until = now() + interval '1 hour' where key = 'kie:createTask'`;
+    try {
+      const user = await newUser();
+      const id = await createVideo(user);
+      const blocked = await waitFor("the video task to wait for kie", async () => {
+        const view = (await call(user.token, "GET", `generations/${id}`)).body.generation;
+        return view.tasks.find((t: { waiting_for: string | null }) => t.waiting_for === "kie:createTask") ? view : null;
+      }, 30_000);
+      expect(blocked.tasks).toEqual([{ step: "video", task_index: 0, status: "queued", attempt: 0, waiting_for: "kie:createTask", progress: 0, error_code: null }]);
+      expect(JSON.stringify(blocked)).not.toMatch(/webhook_token|lease|provider_task_id/);
+      await sql`update engine.provider_capacity set paused_until = null where key = 'kie:createTask'`;
+      await sql`update engine.tasks set next_attempt_at = now() where generation_id = ${id} and status = 'queued'`;
+      await waitFor("it to complete", async () => (await sql`select status from public.generations where id = ${id}`)[0].status === "completed", 60_000);
+      const [{ attempt }] = await sql`select attempt from engine.tasks where generation_id = ${id} and step = 'video'`;
+      expect(attempt).toBe(1);
+    } finally {
+      await sql`update engine.provider_capacity set paused_until = null where key = 'kie:createTask'`;
+    }
+  });
+});
+
 describe("metered credits", () => {
   it("cancels racing every step, 50 times: no free output, and the charge is the work started", async () => {
     await resetSims({ latency_ms: { gemini: 100, seedream: 100, merge_face: 100, kling: 600, kie: 300 } });

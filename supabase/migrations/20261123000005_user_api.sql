@@ -257,3 +257,16 @@ begin
   retry_after_seconds := case when allowed then 0 else ceil((1 - left_tokens) / per_second)::integer end;
   reset_at := clock_timestamp() + make_interval(secs => (cfg.api_burst - greatest(left_tokens, 0)) / per_second);
 end $$;
+
+-- A run's tasks as its owner may see them: no tokens, no provider ids. A queued task that
+-- waits for a provider slot names the provider endpoint (waiting_for).
+create function app.generation_tasks(p_generation_id uuid)
+returns table (step text, task_index integer, status public.task_status, attempt integer,
+               waiting_for text, progress smallint, error_code text)
+language sql stable security definer set search_path = '' as $$
+  select t.step, t.task_index, t.status, t.attempt, t.blocked_on,
+         engine.task_progress(t.status, t.provider_progress), t.error_code
+  from engine.tasks t
+  where t.generation_id = (app.owned_generation(p_generation_id)).id
+  order by t.id
+$$;

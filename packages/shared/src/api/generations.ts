@@ -92,10 +92,12 @@ export function generationsApp() {
     const [row] = await asUser(c.get("claims"), (sql) => sql<Row[]>`
       select ${sql.unsafe(COLUMNS)} from public.generations g where id = ${id} and user_id = ${c.get("claims").sub!}`);
     if (!row) throw new AppError("NOT_FOUND", "Generation not found");
-    const events = await asUser(c.get("claims"), (sql) => sql`
-      select status, step, task_index, attempt, progress, message, created_at from public.generation_events
-      where generation_id = ${id} order by id`);
-    return c.json({ generation: await generationView(row), events });
+    const [tasks, events] = await asUser(c.get("claims"), (sql) => Promise.all([
+      sql`select * from app.generation_tasks(${id})`,
+      sql`select status, step, task_index, attempt, progress, message, created_at from public.generation_events
+          where generation_id = ${id} order by id`,
+    ]));
+    return c.json({ generation: { ...(await generationView(row)), tasks }, events });
   });
 
   for (const action of ["cancel", "retry"] as const) {
