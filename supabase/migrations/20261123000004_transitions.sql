@@ -107,8 +107,10 @@ $$;
 
 -- Events and broadcasts for every task that appeared or changed status or attempt, and one
 -- wake-up per function that owns a newly due task. Statement-level: a batch is one pass.
+-- (Transition tables have no statistics: without a hash join, a reconcile that re-queues 10k
+-- tasks would compare every old row with every new one.)
 create function engine.tasks_changed() returns trigger
-language plpgsql security definer set search_path = '' as $$
+language plpgsql security definer set search_path = '' set enable_nestloop = off as $$
 declare
   h text;
 begin
@@ -186,6 +188,13 @@ begin
   where g.id = p_generation_id and g.status = 'running' and g.progress < least(99, p.done * 100 / nullif(p.total, 0));
 end $$;
 
+-- A run with no step left completes (only a running one: a failed run completes on its retry).
+create function engine.complete_run(p_generation_id uuid) returns void
+language sql security definer set search_path = '' as $$
+  update public.generations set status = 'completed', progress = 100, completed_at = now()
+  where id = p_generation_id and status = 'running'
+$$;
+
 -- A step is done (completed with its output, or skipped): its dependents have one
 -- dependency less, its output may be published, and the run completes when nothing remains.
 create function engine.finish_step(p_generation_id uuid, p_step text, p_status text, p_output jsonb)
@@ -214,8 +223,7 @@ begin
   returning remaining_steps into left_steps;
 
   if left_steps = 0 then
-    update public.generations set status = 'completed', progress = 100, completed_at = now()
-    where id = p_generation_id and status = 'running';
+    perform engine.complete_run(p_generation_id);
   end if;
 end $$;
 

@@ -39,7 +39,12 @@ begin
 end $$;
 
 -- Metering: a task's capture goes back when it fails; a round that ends releases what it
--- reserved and never captured.
+-- reserved and never captured. Both give credits back to the account.
+create function engine.credit_back(p_user_id uuid, p_credits bigint) returns void
+language sql security definer set search_path = '' as $$
+  update public.credit_accounts set balance = balance + p_credits, updated_at = now() where user_id = p_user_id
+$$;
+
 create function engine.refund_task(p_task engine.tasks) returns void
 language plpgsql security definer set search_path = '' as $$
 begin
@@ -51,8 +56,7 @@ begin
     update public.generations
     set credits_charged = credits_charged - p_task.price, credits_refunded = credits_refunded + p_task.price
     where id = p_task.generation_id;
-    update public.credit_accounts set balance = balance + p_task.price, updated_at = now()
-    where user_id = p_task.user_id;
+    perform engine.credit_back(p_task.user_id, p_task.price);
   end if;
 end $$;
 
@@ -73,8 +77,7 @@ begin
   values (run.user_id, run.id, run.billing_round, 'release', unused)
   on conflict do nothing;
   if found then
-    update public.credit_accounts set balance = balance + unused, updated_at = now()
-    where user_id = run.user_id;
+    perform engine.credit_back(run.user_id, unused);
   end if;
 end $$;
 
@@ -102,8 +105,7 @@ begin
   where generation_id = run.id and status = 'queued' and next_attempt_at <= now();
   perform engine.start_ready_steps(run.id);
   if run.remaining_steps = 0 then
-    update public.generations set status = 'completed', progress = 100, completed_at = now()
-    where id = run.id;
+    perform engine.complete_run(run.id);
   end if;
 end $$;
 
