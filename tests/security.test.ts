@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPublicAddress } from "../packages/shared/src/urls";
-import { call, env, FUNCTIONS, newUser, resetSims, ROOT, simKnobs, sql, waitForStatus } from "./helpers";
+import { call, env, FUNCTIONS, newUser, resetSims, ROOT, simKnobs, simStats, sql, waitForStatus, waitForTask } from "./helpers";
 
 const INTERNAL = ["generate-script", "txt2img", "merge-face", "kling-i2v", "kie-video", "store-output", "poll-task"];
 
@@ -333,5 +333,30 @@ describe("downloads of provider results (fetch-public)", () => {
     const ok = await media.readPublicMedia("provider", `${origin}/to-ok`, "video");
     expect(ok).toMatchObject({ type: "video/mp4" });
     expect(ok.bytes.length).toBe(mp4Head.length + 1000);
+  });
+});
+
+describe("webhook floods and dangling characters", () => {
+  it("50 webhooks for one waiting task cause at most one provider re-check per few seconds", async () => {
+    await simKnobs({ webhook_drop_rate: 1, latency_ms: { kling: 6000 } });
+    const user = await newUser();
+    const id = (await call(user.token, "POST", "generations", { idea: "a flood of webhooks" })).body.generation.id;
+    const waiting = await waitForTask(id, "video", ["waiting"]);
+    await new Promise((r) => setTimeout(r, 200)); // the step's own check right after submitting is done
+    const before = (await simStats()).stats.task_result_requests ?? 0;
+    const event = { event_type: "ASYNC_TASK_RESULT", payload: { task: { task_id: waiting.provider_task_id, status: "TASK_STATUS_SUCCEED" } } };
+    const answers = await Promise.all(Array.from({ length: 50 }, () => call(null, "POST", `handle-novita-webhook?token=${waiting.webhook_token}`, event)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(((await simStats()).stats.task_result_requests ?? 0) - before).toBeLessThanOrEqual(1);
+    await call(user.token, "POST", `generations/${id}/cancel`);
+    await resetSims();
+  });
+
+  it("a character pointing at an image that does not exist is refused, and nothing is stored", async () => {
+    const user = await newUser();
+    const res = await call(user.token, "POST", "anime-video/characters", { name: "Ghost", reference_image_path: `${user.id}/missing.png` });
+    expect(res).toMatchObject({ status: 404, body: { error: { code: "NOT_FOUND" } } });
+    expect((await sql`select count(*)::int as n from public.characters where user_id = ${user.id}`)[0].n).toBe(0);
   });
 });

@@ -82,3 +82,18 @@ export async function removeFolder(bucket: string, prefix: string) {
   await removed.body?.cancel();
   if (!removed.ok) throw new AppError("SERVICE_UNAVAILABLE", `Storage could not delete ${bucket}/${prefix} (HTTP ${removed.status})`);
 }
+
+/** Whether an object exists (Storage lists the folder; no bytes are read). */
+export async function objectExists(bucket: string, path: string): Promise<boolean> {
+  const cut = path.lastIndexOf("/");
+  const res = await fetch(endpoint(`list/${bucket}`), {
+    method: "POST",
+    headers: { ...auth(), "content-type": "application/json" },
+    body: JSON.stringify({ prefix: path.slice(0, cut), search: path.slice(cut + 1), limit: 100 }),
+  });
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new AppError("SERVICE_UNAVAILABLE", `Storage could not list ${bucket} (HTTP ${res.status})`);
+  }
+  return (await res.json() as { name: string }[]).some((o) => o.name === path.slice(cut + 1));
+}

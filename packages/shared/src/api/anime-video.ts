@@ -9,6 +9,7 @@ import { MODELS, type ModelDirectInputs, normalizeVideoRequest, videoRequest } f
 import { optimizeVideoPrompt } from "../providers/gemini.ts";
 import { ProviderError } from "../providers/http.ts";
 import { geminiConfig } from "../providers/index.ts";
+import { objectExists } from "../storage.ts";
 import { assertPublicUrl } from "../urls.ts";
 
 async function characterImage(c: Context<Env>, characterId: string | undefined) {
@@ -92,6 +93,11 @@ export function animeVideoApp() {
 
   app.post("/characters", async (c) => {
     const req = await parseBody(c, characterRequest);
+    // Only the caller's own files are looked up (anything else is refused below as FORBIDDEN),
+    // so this tells nobody whether someone else's file exists.
+    if (req.reference_image_path.startsWith(`${c.get("claims").sub}/`) && !(await objectExists("selfies", req.reference_image_path))) {
+      throw new AppError("NOT_FOUND", "reference_image_path: no such image in your selfies folder");
+    }
     const [row] = await asUser(c.get("claims"), (sql) => sql`
       select id, name, reference_image_path, created_at from app.create_character(${req.name}, ${req.reference_image_path})`);
     return c.json({ success: true, data: row }, 201);
