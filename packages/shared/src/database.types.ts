@@ -165,11 +165,17 @@ isOneToOne: false
 "capacity_free_at":
 { Args: { "p_key": string }; Returns: string
                            },
+"complete_run":
+{ Args: { "p_generation_id": string }; Returns: undefined
+                           },
 "complete_task":
 { Args: { "p_output": Json,"p_task_id": number,"p_token": string }; Returns: boolean
                            },
 "consume_wakeup":
 { Args: { "p_handler": string }; Returns: undefined
+                           },
+"credit_back":
+{ Args: { "p_credits": number,"p_user_id": string }; Returns: undefined
                            },
 "fail_task":
 { Args: { "p_code": string,"p_message": string,"p_task_id": number,"p_token": string }; Returns: boolean
