@@ -1,6 +1,5 @@
 // What a provider call can go wrong with, in the product's error catalog.
 import type { ErrorCode } from "../errors.ts";
-import { type MediaKind, readPublicMedia } from "../fetch-public.ts";
 
 /** How the engine should treat a provider error:
  * - `retry`: try the same call again later (429, 5xx, a network error before anything was sent);
@@ -134,12 +133,6 @@ export async function readJsonBody(provider: string, res: Response): Promise<unk
     }
     throw new ProviderError("INTERNAL_ERROR", `${provider} answered HTTP ${res.status} with a body that is not JSON`, res.status >= 500);
   }
-}
-
-/** Downloads a provider result whole (URLs expire, so this happens at once), checked like
- * every outside fetch (see fetch-public.ts); copyToStorage streams instead. */
-export async function downloadBytes(provider: string, url: string, kind: MediaKind): Promise<{ bytes: Uint8Array<ArrayBuffer>; type: string }> {
-  return await readPublicMedia(provider, url, kind);
 }
 
 export function toBase64(bytes: Uint8Array): string {
