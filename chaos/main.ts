@@ -216,7 +216,9 @@ if (args.json) {
   console.log(`\n| check | result |\n|---|---|`);
   console.log(`| generations | ${N}: ${Object.entries(byStatus).map(([k, v]) => `${v} ${k}`).join(", ")} in ${result.elapsed_s} s (bound ${BOUND_S} s) |`);
   console.log(`| faults | ${faults.join(", ")}; webhooks dropped ${result.webhooks.dropped}, delivered ${result.webhooks.delivered}; injected 429 ${result.injected_errors["429"]}, 5xx ${result.injected_errors["5xx"]}; 10% of pg_net wake-ups dropped |`);
-  console.log(`| recovery after the kill | ${result.orphaned_tasks} tasks the dead process held, all claimed again within ${result.recovery_s} s |`);
+  console.log(result.orphaned_tasks
+    ? `| recovery after the kill | ${result.orphaned_tasks} tasks the dead process held, all claimed again within ${result.recovery_s} s |`
+    : "| recovery after the kill | no task was running at the moment of the kill |");
   for (const [name, ok] of Object.entries(checks)) console.log(`| ${name.replaceAll("_", " ")} | ${ok ? "pass" : "FAIL"} |`);
   console.log(`| scanned for secrets | ${result.scanned.responses} responses, ${result.scanned.events} events, ${result.scanned.broadcasts} broadcasts, ${result.scanned.log_bytes} log bytes, ${result.scanned.secrets} secrets |`);
 }
