@@ -4,9 +4,6 @@ import type { Database, Json } from "./database.types.ts";
 import { db } from "./db.ts";
 
 type EngineFns = Database["engine"]["Functions"];
-export type Pipeline = Database["public"]["Enums"]["pipeline_kind"];
-export type GenerationStatus = Database["public"]["Enums"]["generation_status"];
-export type TaskStatus = Database["public"]["Enums"]["task_status"];
 export type GenerationRow = Database["public"]["Tables"]["generations"]["Row"];
 
 /** A claimed task: what its handler needs (the run's inputs, its dependencies' outputs). */
@@ -88,7 +85,7 @@ export async function reportProviderProgress(t: ProviderTask, percent: number) {
   await db()`select engine.report_provider_progress(${t.task_id}, ${t.provider_task_id}, ${Math.round(percent)})`;
 }
 
-export async function generationStatus(id: string): Promise<GenerationStatus | null> {
+export async function generationStatus(id: string): Promise<GenerationRow["status"] | null> {
   const [r] = await db()`select status from public.generations where id = ${id}`;
   return r?.status ?? null;
 }
