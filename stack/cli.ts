@@ -22,6 +22,7 @@ const APPLIED = `${PG_HOME}/reelforge-migrations.json`;
 const DAEMONS = {
   gateway: { script: "stack/gateway.ts", health: `${API_URL}/_stack/health` },
   worker: { script: "stack/worker.ts", health: null },
+  "media-worker": { script: "stack/media-worker.ts", health: null },
   simulators: {
     script: "simulators/main.ts",
     health: `http://127.0.0.1:${SIM_PORTS.novita}/_sim/health`,

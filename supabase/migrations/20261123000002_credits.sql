@@ -56,7 +56,14 @@ insert into public.price_list (pipeline, sku, credits, label) values
   ('model_direct', 'sora-2-pro:standard:10s', 180, 'Sora-2 Pro standard 10 s'),
   ('model_direct', 'sora-2-pro:standard:15s', 270, 'Sora-2 Pro standard 15 s'),
   ('model_direct', 'sora-2-pro:high:10s', 530, 'Sora-2 Pro high 10 s'),
-  ('model_direct', 'sora-2-pro:high:15s', 800, 'Sora-2 Pro high 15 s');
+  ('model_direct', 'sora-2-pro:high:15s', 800, 'Sora-2 Pro high 15 s'),
+  ('movie', 'segment:720p:5s', 100, '720p 5 s segment'),
+  ('movie', 'segment:720p:10s', 200, '720p 10 s segment'),
+  ('movie', 'segment:1080p:5s', 150, '1080p 5 s segment'),
+  ('movie', 'segment:1080p:10s', 300, '1080p 10 s segment'),
+  ('movie', 'scene_image', 20, 'scene image'),
+  ('movie', 'narration', 5, 'narration'),
+  ('movie', 'merge', 10, 'merge');
 
 -- The priced tasks of a request: (step, task index, sku). Inputs are validated inputs.
 create function public.price_lines(p_pipeline public.pipeline_kind, p_inputs jsonb)
@@ -78,6 +85,19 @@ language sql immutable set search_path = '' as $$
     end, true)
   ) as l (pipeline, step, sku, included)
   where l.pipeline = p_pipeline and l.included
+  -- A movie: one line per scene's segment (by tier and length), scene image and narration.
+  union all
+  select 'segment', (e.ord - 1)::integer,
+         format('segment:%s:%ss', case when (p_inputs ->> 'hd')::boolean then '1080p' else '720p' end, e.value ->> 'duration')
+  from jsonb_array_elements(p_inputs -> 'scenes') with ordinality as e (value, ord) where p_pipeline = 'movie'
+  union all
+  select 'scene_image', (e.ord - 1)::integer, 'scene_image'
+  from jsonb_array_elements(p_inputs -> 'scene_images') with ordinality as e (value, ord) where p_pipeline = 'movie'
+  union all
+  select 'narration', (e.ord - 1)::integer, 'narration'
+  from jsonb_array_elements(p_inputs -> 'narrations') with ordinality as e (value, ord) where p_pipeline = 'movie'
+  union all
+  select 'merge', 0, 'merge' where p_pipeline = 'movie' and p_inputs ? 'merge'
 $$;
 
 -- The one pricing function: quote shows it, create reserves it, and its plan prices each task.

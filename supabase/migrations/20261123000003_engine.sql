@@ -44,7 +44,10 @@ insert into engine.provider_capacity (key, max_in_flight, max_requests, window_s
   ('novita:txt2img', null, 20, 60, 'novita.md §8: txt2img 20 images/min (Seedream 3.0 unlisted, assumed)'),
   ('novita:merge_face', null, 10, 60, 'novita.md §8: merge_face 10 images/min'),
   ('novita:kling_i2v', null, 20, 60, 'novita.md §8: Kling i2v 20 RPM (v2.1 master unlisted, assumed)'),
-  ('kie:createTask', 100, 20, 10, 'kie.md §6: 20 new generation requests per 10 s, 100+ running tasks');
+  ('kie:createTask', 100, 20, 10, 'kie.md §6: 20 new generation requests per 10 s, 100+ running tasks'),
+  ('gemini:image', null, null, null, 'gemini-image.md §7: per-project limits are unpublished; 429 RetryInfo pauses'),
+  ('volcengine:tts', 5, null, null, 'volcengine-tts.md §5: per-account concurrency unpublished (assumed 5); 3003 pauses'),
+  ('volcengine:jimeng', 5, 10, 1, 'volcengine.md §5: QPS and concurrency unpublished (assumed 10 QPS, 5 in flight); 50429/50430 pause');
 
 create table engine.flow_steps (
   pipeline public.pipeline_kind not null,
@@ -61,8 +64,14 @@ create table engine.flow_steps (
   max_attempts integer not null default 4 check (max_attempts > 0),
   base_delay_ms integer not null default 1000,
   max_delay_ms integer not null default 30000,
+  -- A map over a map step whose task i starts as soon as that step's task i completes
+  -- (segments normalised while others still generate); it depends on that step alone.
+  starts_per_element boolean not null default false,
+  runs_on text not null default 'edge_function' check (runs_on in ('edge_function', 'worker')),  -- a worker is woken by NOTIFY engine_wake
+  poll_every interval,                      -- provider tasks with no webhook: polled this often (else the backoff schedule)
   primary key (pipeline, step),
-  check ((kind = 'map') = (map_over is not null))
+  check ((kind = 'map') = (map_over is not null)),
+  check (not starts_per_element or (kind = 'map' and map_over not like 'inputs.%'))
 );
 comment on table engine.flow_steps is
   'Steps of each pipeline: who runs them, map or single, condition, capacity, progress weight, lease and retry rules (1 s, x2, max 30 s).';

@@ -31,7 +31,8 @@ begin
 end $$;
 
 -- At most one outstanding wake-up per function (re-sent after wake_coalesce). Never waits
--- for a lock: whoever holds the row is posting or consuming a wake-up right now.
+-- for a lock: whoever holds the row is posting or consuming a wake-up right now. Workers
+-- (long-running processes that listen, such as the media worker) get a NOTIFY instead.
 create function engine.wake(p_handler text) returns void
 language plpgsql security definer set search_path = '' as $$
 begin
@@ -43,7 +44,11 @@ begin
   for update skip locked;
   if found then
     update engine.wakeups set posted_at = clock_timestamp() where handler = p_handler;
-    perform engine.post_to_function(p_handler, jsonb_build_object('handler', p_handler));
+    if exists (select 1 from engine.flow_steps where handler = p_handler and runs_on = 'worker') then
+      perform pg_notify('engine_wake', p_handler);
+    else
+      perform engine.post_to_function(p_handler, jsonb_build_object('handler', p_handler));
+    end if;
   end if;
 end $$;
 
@@ -227,14 +232,30 @@ begin
   end if;
 end $$;
 
+-- Inserts a step's tasks from index p_first on, one per element (a single step: '[null]'),
+-- each priced from the run's plan and dispatched at once.
+create function engine.insert_tasks(p_run public.generations, p_step engine.flow_steps, p_elements jsonb,
+  p_first integer) returns void
+language sql security definer set search_path = '' as $$
+  insert into engine.tasks (generation_id, user_id, pipeline, step, task_index, handler, capacity_key,
+                            element, price, dispatch_count, wake_at)
+  select p_run.id, p_run.user_id, p_run.pipeline, p_step.step, p_first + e.ord::integer - 1, p_step.handler,
+         p_step.capacity_key, case when p_step.kind = 'map' then e.value end,
+         coalesce((p_run.price_plan ->> (p_step.step || ':' || (p_first + e.ord - 1)))::integer, 0),
+         1, now() + (engine.settings()).redispatch_after
+  from jsonb_array_elements(p_elements) with ordinality as e (value, ord)
+$$;
+
 -- Starts every step whose dependencies are done: a single step gets one task, a map step
 -- one per element (none: it completes at once with []), a step whose condition fails is
--- skipped. Repeats until nothing more is ready (skips and empty maps free their dependents).
+-- skipped. A map that others map over element by element starts them too (their tasks
+-- come as its tasks complete). Repeats until nothing more is ready (skips and empty maps
+-- free their dependents).
 create function engine.start_ready_steps(p_generation_id uuid) returns void
 language plpgsql security definer set search_path = '' as $$
 declare
   run public.generations;
-  s record;
+  s engine.flow_steps;
   elements jsonb;
   n integer;
   progressed boolean := true;
@@ -262,35 +283,34 @@ begin
           raise exception using errcode = 'RF500',
             message = format('Map step %s needs an array from %s', s.step, s.map_over);
         end if;
-        n := jsonb_array_length(elements);
       else
-        n := 1;
+        elements := '[null]';
       end if;
+      n := jsonb_array_length(elements);
       if n = 0 then
         perform engine.finish_step(p_generation_id, s.step, 'completed', '[]'::jsonb);
         continue;
       end if;
-      update engine.step_states set status = 'started', task_count = n, remaining_tasks = n
-      where generation_id = p_generation_id and step = s.step;
-      insert into engine.tasks (generation_id, user_id, pipeline, step, task_index, handler, capacity_key,
-                                element, price, dispatch_count, wake_at)
-      select p_generation_id, run.user_id, run.pipeline, s.step, i, s.handler, s.capacity_key,
-             case when s.kind = 'map' then elements -> i end,
-             coalesce((run.price_plan ->> (s.step || ':' || i))::integer, 0),
-             1, now() + (engine.settings()).redispatch_after
-      from generate_series(0, n - 1) as i;
+      update engine.step_states ss set status = 'started', task_count = n, remaining_tasks = n
+      from engine.flow_steps f
+      where ss.generation_id = p_generation_id and ss.step = f.step and f.pipeline = run.pipeline
+        and (f.step = s.step or (f.map_over = s.step and f.starts_per_element and s.kind = 'map'));
+      perform engine.insert_tasks(run, s, elements, 0);
       update public.generations set step = s.step where id = p_generation_id;
     end loop;
   end loop;
 end $$;
 
 -- A completed task: its step has one task less; the last one finishes the step (a map's
--- output is its tasks' outputs in index order) and starts what became ready.
+-- output is its tasks' outputs in index order) and starts what became ready. Steps that
+-- map over this one element by element get their task for this element now.
 create function engine.task_completed() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
   left_tasks integer;
   step_kind text;
+  run public.generations;
+  s engine.flow_steps;
 begin
   update engine.step_states set remaining_tasks = remaining_tasks - 1
   where generation_id = new.generation_id and step = new.step
@@ -303,6 +323,13 @@ begin
            else new.output end);
     perform engine.start_ready_steps(new.generation_id);
   end if;
+  for s in
+    select f.* from engine.flow_steps f
+    where f.pipeline = new.pipeline and f.map_over = new.step and f.starts_per_element
+  loop
+    select * into run from public.generations where id = new.generation_id;
+    perform engine.insert_tasks(run, s, jsonb_build_array(new.output), new.task_index);
+  end loop;
   perform engine.refresh_progress(new.generation_id);
   return null;
 end $$;
@@ -336,11 +363,12 @@ begin
   if new.user_id <> old.user_id or new.pipeline <> old.pipeline or new.id <> old.id then
     raise exception using errcode = 'RF409', message = 'A generation''s owner and pipeline never change';
   end if;
-  if old.status in ('completed', 'canceled') then
+  if old.status = 'canceled' then
     raise exception using errcode = 'RF409',
       message = format('Generation %s is %s and cannot change', old.id, old.status);
   end if;
   legal := case old.status
+    when 'completed' then new.status in ('completed', 'queued')  -- reopened to re-run some tasks
     when 'queued' then new.status in ('queued', 'running', 'canceled')
     when 'running' then new.status in ('running', 'completed', 'failed', 'canceled')
     when 'failed' then new.status in ('failed', 'queued', 'running')

@@ -195,11 +195,13 @@ create function engine.await_provider(p_task_id bigint, p_lease_token uuid, p_pr
   p_provider_task_id text) returns boolean
 language plpgsql security definer set search_path = '' as $$
 begin
-  update engine.tasks
+  update engine.tasks t
   set status = 'waiting', lease_token = null, lease_until = null, provider = p_provider,
       provider_task_id = p_provider_task_id, poll_count = 0,
-      next_poll_at = now() + (engine.settings()).first_poll_after
-  where id = p_task_id and status = 'running' and lease_token = p_lease_token;
+      next_poll_at = now() + coalesce(f.poll_every, (engine.settings()).first_poll_after)
+  from engine.flow_steps f
+  where t.id = p_task_id and t.status = 'running' and t.lease_token = p_lease_token
+    and f.pipeline = t.pipeline and f.step = t.step;
   if found then
     perform engine.record_provider_outcome(p_task_id, true);
   end if;

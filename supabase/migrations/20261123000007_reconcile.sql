@@ -1,12 +1,43 @@
 -- engine.reconcile(): the guarantee behind pg_net and webhooks. Each part touches only due
 -- rows through a partial index, so its cost follows due rows, not rows in flight.
 
+-- Provider tasks whose poll is due go to the poll function in batches. Steps with a
+-- poll_every (providers without webhooks) are polled at that pace, others back off
+-- (first_poll_after doubling up to max_poll_interval). Runs every 2 seconds.
+create function engine.dispatch_polls() returns integer
+language plpgsql security definer set search_path = '' as $$
+declare
+  cfg engine.settings := engine.settings();
+  due_ids bigint[];
+begin
+  with due as (
+    select id from engine.tasks
+    where status = 'waiting' and next_poll_at <= now()
+    for update skip locked
+  ), bumped as (
+    update engine.tasks t
+    set poll_count = t.poll_count + 1,
+        next_poll_at = now() + coalesce(f.poll_every,
+                                        least(cfg.max_poll_interval, cfg.first_poll_after * 2 ^ least(t.poll_count, 4)))
+    from due, engine.flow_steps f
+    where t.id = due.id and f.pipeline = t.pipeline and f.step = t.step
+    returning t.id
+  )
+  select array_agg(id) into due_ids from bumped;
+  if due_ids is null then
+    return 0;
+  end if;
+  perform engine.post_to_function('poll-task',
+    jsonb_build_object('task_ids', to_jsonb(due_ids[i:i + cfg.poll_batch_size - 1])))
+  from generate_series(1, cardinality(due_ids), cfg.poll_batch_size) as i;
+  return cardinality(due_ids);
+end $$;
+
 create function engine.reconcile() returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
   cfg engine.settings := engine.settings();
   timed_out integer; expired integer; redispatched integer; admitted integer := 0; polls integer := 0;
-  due_ids bigint[];
   owner uuid;
 begin
   -- Runs past their deadline: their unfinished tasks fail (refunded), which fails the run.
@@ -56,25 +87,7 @@ begin
     admitted := admitted + 1;
   end loop;
 
-  -- Provider tasks whose poll is due: ask the poll function in batches.
-  with due as (
-    select id from engine.tasks
-    where status = 'waiting' and next_poll_at <= now()
-    for update skip locked
-  ), bumped as (
-    update engine.tasks t
-    set poll_count = t.poll_count + 1,
-        next_poll_at = now() + least(cfg.max_poll_interval, cfg.first_poll_after * 2 ^ least(t.poll_count, 4))
-    from due where t.id = due.id
-    returning t.id
-  )
-  select array_agg(id) into due_ids from bumped;
-  if due_ids is not null then
-    perform engine.post_to_function('poll-task',
-      jsonb_build_object('task_ids', to_jsonb(due_ids[i:i + cfg.poll_batch_size - 1])))
-    from generate_series(1, cardinality(due_ids), cfg.poll_batch_size) as i;
-    polls := cardinality(due_ids);
-  end if;
+  polls := engine.dispatch_polls();
 
   delete from net._http_response where created < now() - interval '1 hour';
   if to_regclass('cron.job_run_details') is not null then
@@ -85,32 +98,38 @@ begin
     'dispatched', redispatched, 'admitted', admitted, 'polls', polls);
 end $$;
 
--- pg_cron >= 1.5 (Supabase) takes second schedules. Older ones (Debian's 1.4, the local
--- stack) only minutes: there one job per minute calls a procedure that runs reconcile six
--- times, ten seconds apart, committing each time. That procedure exists only there (a
--- procedure that commits may not pin its search_path, so it names everything in full).
+-- Schedules: reconcile every 10 s, due polls every 2 s. pg_cron >= 1.5 (Supabase) takes second
+-- schedules. Older ones (Debian's 1.4, the local stack) only minutes: there one job per
+-- minute calls a procedure that ticks every 2 s for a minute, committing each time. That
+-- procedure exists only there (a procedure that commits may not pin its search_path, so it
+-- names everything in full).
 do $$
 declare
   version text := (select extversion from pg_extension where extname = 'pg_cron');
 begin
   if version is null then
-    raise notice 'pg_cron is not enabled: schedule engine.reconcile() every 10 seconds yourself';
+    raise notice 'pg_cron is not enabled: schedule engine.reconcile() every 10 s and engine.dispatch_polls() every 2 s yourself';
   elsif string_to_array(split_part(version, '-', 1), '.')::int[] >= array[1, 5] then
     perform cron.schedule('reelforge-reconcile', '10 seconds', 'select engine.reconcile()');
+    perform cron.schedule('reelforge-polls', '2 seconds', 'select engine.dispatch_polls()');
   else
-    create procedure engine.reconcile_every_10_seconds_for_a_minute()
+    create procedure engine.tick_every_2_seconds_for_a_minute()
     language plpgsql as $p$
     begin
-      for i in 1..6 loop
-        perform engine.reconcile();
+      for i in 0..29 loop
+        if i % 5 = 0 then
+          perform engine.reconcile();
+        else
+          perform engine.dispatch_polls();
+        end if;
         commit;
-        if i < 6 then
-          perform pg_sleep(10);
+        if i < 29 then
+          perform pg_sleep(2);
         end if;
       end loop;
     end $p$;
-    revoke execute on procedure engine.reconcile_every_10_seconds_for_a_minute() from public;
+    revoke execute on procedure engine.tick_every_2_seconds_for_a_minute() from public;
     perform cron.schedule('reelforge-reconcile', '* * * * *',
-      'call engine.reconcile_every_10_seconds_for_a_minute()');
+      'call engine.tick_every_2_seconds_for_a_minute()');
   end if;
 end $$;

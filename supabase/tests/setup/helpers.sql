@@ -108,6 +108,8 @@ $$;
 -- plan (single) -> scenes (map over inputs.scenes) -> merge (fan-in), and
 -- narration (map over plan's output array) -> merge; 'extras' runs only with inputs.extras.
 create or replace function tests.define_graph_pipeline() returns void language sql as $$
+  delete from engine.flow_deps where pipeline = 'movie';
+  delete from engine.flow_steps where pipeline = 'movie';
   insert into engine.flow_steps (pipeline, step, handler, kind, map_over, run_if_input, weight) values
     ('movie', 'plan', 'test-worker', 'single', null, null, 1),
     ('movie', 'scenes', 'test-worker', 'map', 'inputs.scenes', null, 6),
@@ -126,7 +128,8 @@ declare gid uuid;
 begin
   insert into public.generations (user_id, pipeline, inputs, price_plan, credits_reserved)
   values (p_user_id, 'movie',
-          jsonb_build_object('scenes', (select coalesce(jsonb_agg('scene ' || i), '[]') from generate_series(1, p_scenes) i))
+          jsonb_build_object('scenes', (select coalesce(jsonb_agg('scene ' || i), '[]') from generate_series(1, p_scenes) i),
+                             'scene_images', '[]'::jsonb, 'narrations', '[]'::jsonb)
             || case when p_extras then '{"extras": true}'::jsonb else '{}' end,
           coalesce((select jsonb_object_agg('scenes:' || i, 10) from generate_series(0, p_scenes - 1) i), '{}')
             || '{"plan:0": 1, "merge:0": 2}',

@@ -64,9 +64,10 @@ async function runTask(t: Task, handler: StepHandler): Promise<void> {
 
 const draining = new Map<string, { again: boolean; woken: boolean }>();
 
-/** Claims and runs due tasks until none is left; waits out short backoffs and capacity
- * waits. One drain per function and process: a wake-up during a drain asks for one more pass. */
-async function drain(name: string, handlers: Record<string, StepHandler>) {
+/** Claims and runs due tasks until none is left (at most `maxInFlight` at a time); waits out
+ * short backoffs and capacity waits. One drain per function and process: a wake-up during a
+ * drain asks for one more pass. */
+export async function drain(name: string, handlers: Record<string, StepHandler>, maxInFlight = CLAIM_BATCH) {
   const running = draining.get(name);
   if (running) {
     running.again = running.woken = true;
@@ -82,8 +83,9 @@ async function drain(name: string, handlers: Record<string, StepHandler>) {
         state.woken = false;
         await consumeWakeup(name);
       }
-      const claimed = await startTasks(name, CLAIM_BATCH);
-      if (claimed.length === CLAIM_BATCH) state.again = true;
+      const room = Math.min(CLAIM_BATCH, maxInFlight - inFlight.size);
+      const claimed = room > 0 ? await startTasks(name, room) : [];
+      if (room > 0 && claimed.length === room) state.again = true;
       for (const t of claimed) {
         const handler = handlers[t.step];
         const work = (handler ? runTask(t, handler) : failTask(t, "INTERNAL_ERROR", `${name} does not run step ${t.step}`).then(() => {}))
@@ -94,7 +96,7 @@ async function drain(name: string, handlers: Record<string, StepHandler>) {
           });
         inFlight.add(work);
       }
-      if (state.again) continue;
+      if (state.again && inFlight.size < maxInFlight) continue;
       if (inFlight.size > 0) {
         await Promise.race(inFlight);
         continue;

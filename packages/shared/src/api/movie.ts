@@ -1,0 +1,177 @@
+// MovieFlow's API (seed 002) with /api/v1 as /functions/v1: `video` (generate, segment,
+// quote) and `task` (status, retry, cancel). Field names and shapes are the seed's.
+import type { Context } from "hono";
+import { z } from "zod";
+import { asUser } from "../db.ts";
+import type { GenerationRow } from "../engine.ts";
+import { AppError } from "../errors.ts";
+import { type Env, functionApp, idempotencyKey, parseBody, parseId, requireUser } from "../http.ts";
+import {
+  estimatedSeconds, type MovieInputs, movieInputs, movieRequest, segmentInputs, segmentRequest, type SegmentRequest,
+} from "../movie.ts";
+import { removeFolder, signedUrl } from "../storage.ts";
+
+type Run = Pick<GenerationRow, "id" | "status" | "step" | "progress" | "error_code" | "error_message" | "credits_reserved" |
+  "credits_charged" | "credits_refunded" | "created_at" | "updated_at" | "completed_at" | "pipeline"> & {
+  inputs: MovieInputs;
+  outputs: Record<string, unknown>;
+};
+type Segment = {
+  task_index: number; scene_id: string; status: string; progress: number; attempt: number;
+  error_code: string | null; error_message: string | null; video_path: string | null; duration: string | null;
+};
+type Event = { step: string | null; task_index: number | null; status: string; attempt: number; message: string | null; created_at: string };
+
+const RUN_COLUMNS = `id, pipeline, status, step, progress, inputs, outputs, error_code, error_message, credits_reserved,
+  credits_charged, credits_refunded, created_at, updated_at, completed_at`;
+
+/** The seed's status vocabulary: a running movie is processing, then merging. */
+export function movieStatus(run: Pick<Run, "status" | "step">): string {
+  if (run.status === "running") return run.step === "merge" ? "merging" : "processing";
+  return run.status;
+}
+
+const PHASES: Record<string, string> = { queued: "queued", processing: "generating_segments", merging: "merging" };
+
+async function create(c: Context<Env>, inputs: MovieInputs): Promise<Run> {
+  const [row] = await asUser(c.get("claims"), (sql) => sql<Run[]>`
+    select ${sql.unsafe(RUN_COLUMNS)} from app.create_generation('movie', ${sql.json(inputs)}, ${idempotencyKey(c)}, 'private')`);
+  return row;
+}
+
+async function ownRun(c: Context<Env>, id: string): Promise<Run> {
+  const [row] = await asUser(c.get("claims"), (sql) => sql<Run[]>`
+    select ${sql.unsafe(RUN_COLUMNS)} from public.generations where id = ${id} and pipeline = 'movie'`);
+  if (!row) throw new AppError("NOT_FOUND", "Task not found");
+  return row;
+}
+
+/** One line of the task's log per event, in words. */
+function logLine(inputs: MovieInputs, e: Event) {
+  const scene = (list: { scene_id?: string; id?: string }[]) => {
+    const item = list[e.task_index ?? 0];
+    return item?.scene_id ?? item?.id ?? "?";
+  };
+  const what = e.step === null ? "Task"
+    : e.step === "segment" ? `Scene ${scene(inputs.scenes)}`
+    : e.step === "normalize" ? `Scene ${scene(inputs.scenes)} normalisation`
+    : e.step === "scene_image" ? `Scene image of ${scene(inputs.scene_images)}`
+    : e.step === "narration" ? `Narration of ${scene(inputs.narrations)}`
+    : "Merge";
+  const verb: Record<string, string> = {
+    queued: e.message ? "will be retried" : "queued", running: e.step ? "started" : "processing", waiting: "generating at Jimeng",
+    completed: "completed", failed: "failed", canceled: "canceled",
+  };
+  const level = e.status === "failed" ? "error" : e.status === "queued" && e.message ? "warn" : "info";
+  const message = `${what} ${verb[e.status] ?? e.status}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}${e.message ? `: ${e.message}` : ""}`;
+  return { timestamp: e.created_at, level, message };
+}
+
+const signed = (path: unknown) => (typeof path === "string" ? signedUrl("outputs", path) : Promise.resolve(null));
+
+async function taskView(c: Context<Env>, run: Run) {
+  const [segments, events] = await asUser(c.get("claims"), (sql) => Promise.all([
+    sql<Segment[]>`select * from app.movie_segments(${run.id})`,
+    sql<Event[]>`select step, task_index, status, attempt, message, created_at from public.generation_events
+                 where generation_id = ${run.id} order by id`,
+  ]));
+  const status = movieStatus(run);
+  const done = run.status === "completed";
+  return {
+    taskId: run.id,
+    projectName: run.inputs.project_name,
+    status,
+    progress: run.progress,
+    currentPhase: PHASES[status] ?? status,
+    segments: await Promise.all(segments.map(async (s) => ({
+      id: s.scene_id,
+      status: s.status,
+      progress: s.progress,
+      attempt: s.attempt,
+      videoUrl: s.status === "completed" ? await signed(s.video_path) : null,
+      duration: s.duration === null ? null : Number(s.duration),
+      error: s.error_code ? { code: s.error_code, message: s.error_message } : null,
+    }))),
+    videoUrl: done ? await signed(run.outputs.video_path) : null,
+    posterUrl: done ? await signed(run.outputs.poster_path) : null,
+    duration: done ? run.outputs.seconds ?? null : null,
+    error: run.error_code ? { code: run.error_code, message: run.error_message } : null,
+    credits: { reserved: run.credits_reserved, charged: run.credits_charged, refunded: run.credits_refunded },
+    logs: events.map((e) => logLine(run.inputs, e)),
+    createdAt: run.created_at,
+    updatedAt: run.updated_at,
+    completedAt: run.completed_at,
+  };
+}
+
+function segmentAnswer(run: Run) {
+  const estimatedTime = estimatedSeconds(run.inputs);
+  // The engine submits to Jimeng right after this answer: its task id is not known yet.
+  return run.inputs.scenes.map((s) => ({ taskId: run.id, segmentId: s.id, status: run.status, volcanoTaskId: null, estimatedTime }));
+}
+
+export function videoApp() {
+  const app = functionApp("video");
+  app.use("*", requireUser);
+
+  app.post("/generate", async (c) => {
+    const inputs = await movieInputs(c.get("claims").sub!, await parseBody(c, movieRequest));
+    const run = await create(c, inputs);
+    return c.json({
+      taskId: run.id,
+      status: movieStatus(run),
+      estimatedTime: estimatedSeconds(inputs),
+      segments: inputs.scenes.map((s) => ({ id: s.id, status: "queued", progress: 0 })),
+      credits: run.credits_reserved,
+      createdAt: run.created_at,
+    }, 201);
+  });
+
+  app.post("/segment", async (c) => {
+    const body = await parseBody(c, segmentRequest);
+    const segments: SegmentRequest[] = "batch" in body ? body.segments : [body];
+    const run = await create(c, await segmentInputs(c.get("claims").sub!, segments));
+    const answers = segmentAnswer(run);
+    return c.json("batch" in body ? { taskId: run.id, segments: answers } : answers[0], 201);
+  });
+
+  app.post("/quote", async (c) => {
+    const inputs = await movieInputs(c.get("claims").sub!, await parseBody(c, movieRequest));
+    const [q] = await asUser(c.get("claims"), (sql) => sql`select credits, explain from public.price_quote('movie', ${sql.json(inputs)})`);
+    return c.json({ estimatedCredits: q.credits, explain: q.explain });
+  });
+  return app;
+}
+
+const retryRequest = z.strictObject({
+  segmentIds: z.array(z.string().min(1).max(64)).max(6).default([]),
+  reason: z.string().max(200).optional(),
+});
+
+export function taskApp() {
+  const app = functionApp("task");
+  app.use("*", requireUser);
+
+  app.get("/:id", async (c) => c.json(await taskView(c, await ownRun(c, parseId(c.req.param("id"))))));
+
+  app.post("/:id/retry", async (c) => {
+    const run = await ownRun(c, parseId(c.req.param("id")));
+    const { segmentIds } = await parseBody(c, retryRequest);
+    const indexes = segmentIds.map((id) => {
+      const i = run.inputs.scenes.findIndex((s) => s.id === id);
+      if (i < 0) throw new AppError("INVALID_REQUEST", `segmentIds: this task has no scene ${id}`);
+      return i;
+    });
+    await asUser(c.get("claims"), (sql) =>
+      indexes.length ? sql`select from app.retry_segments(${run.id}, ${indexes})` : sql`select from app.retry_generation(${run.id})`);
+    return c.json(await taskView(c, await ownRun(c, run.id)));
+  });
+
+  app.delete("/:id", async (c) => {
+    const run = await ownRun(c, parseId(c.req.param("id")));
+    await asUser(c.get("claims"), (sql) => sql`select from app.cancel_generation(${run.id})`);
+    await removeFolder("outputs", run.id);
+    return c.json(await taskView(c, await ownRun(c, run.id)));
+  });
+  return app;
+}

@@ -1,0 +1,3 @@
+import { taskApp } from "../../../packages/shared/src/api/movie.ts";
+
+Deno.serve(taskApp().fetch);

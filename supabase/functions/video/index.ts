@@ -1,0 +1,3 @@
+import { videoApp } from "../../../packages/shared/src/api/movie.ts";
+
+Deno.serve(videoApp().fetch);

@@ -1,0 +1,99 @@
+// The media worker: ffmpeg work of the movie pipeline, outside edge functions (which have
+// no ffmpeg and short wall-clock limits). It claims `media-worker` tasks from the same
+// engine as the functions (leases, heartbeats, retries), so any number of workers can run
+// anywhere Postgres and Storage are reachable; a worker that dies mid-task loses its lease
+// and another (or the same, restarted) runs the task again. Woken by NOTIFY engine_wake.
+//
+//   deno run -A worker/media.ts      (env: SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY, SUPABASE_DB_URL, JWT_SECRET)
+import postgres from "postgres";
+import { config } from "../packages/shared/src/config.ts";
+import type { Task } from "../packages/shared/src/engine.ts";
+import { readPublicMedia } from "../packages/shared/src/fetch-public.ts";
+import { logError } from "../packages/shared/src/log.ts";
+import type { MovieInputs } from "../packages/shared/src/movie.ts";
+import { drain, type StepHandler } from "../packages/shared/src/steps/runner.ts";
+import { outputPath } from "../packages/shared/src/steps/cinematic.ts";
+import { downloadObject, uploadObject } from "../packages/shared/src/storage.ts";
+import { mergeMovie, normalizeSegment, PLATFORM_PRESETS, probe } from "../packages/media/ffmpeg.ts";
+
+const NAME = "media-worker";
+/** ffmpeg jobs at once: one per core by default. */
+const CONCURRENCY = Number(Deno.env.get("MEDIA_WORKER_CONCURRENCY")) || navigator.hardwareConcurrency || 2;
+/** Looks for due work this often even without a wake-up (reconcile also re-wakes). */
+const IDLE_CHECK_MS = 5_000;
+const FADE_SECONDS = 0.3;
+
+const inputs = (t: Task) => t.inputs as MovieInputs;
+
+/** A scratch directory for one task, removed whatever happens. */
+async function inScratch<T>(work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "reelforge-media-" });
+  try {
+    return await work(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** A Jimeng segment, copied out at once (its URL lives an hour) and, for a movie, normalised
+ * to the platform's canvas while the other segments are still generating. */
+const normalize: StepHandler = (t) =>
+  inScratch(async (dir) => {
+    const run = inputs(t);
+    const scene = run.scenes[t.task_index];
+    const { provider_video_url } = t.element as { provider_video_url: string };
+    const raw = await readPublicMedia("volcengine", provider_video_url, "video");
+    const segmentPath = outputPath(t, `segments/${scene.id}.mp4`);
+    await uploadObject("outputs", segmentPath, raw.bytes, "video/mp4");
+    await Deno.writeFile(`${dir}/raw.mp4`, raw.bytes);
+    if (!run.merge) return { segment_path: segmentPath, seconds: (await probe(`${dir}/raw.mp4`)).duration };
+    const fade = run.transitions ? FADE_SECONDS : 0;
+    const result = await normalizeSegment({
+      input: `${dir}/raw.mp4`, output: `${dir}/normalized.ts`, width: run.width, height: run.height, fps: run.fps,
+      seconds: scene.duration, fadeIn: fade, fadeOut: fade, watermark: run.watermark,
+    });
+    const normalizedPath = outputPath(t, `normalized/${scene.id}.ts`);
+    await uploadObject("outputs", normalizedPath, await Deno.readFile(`${dir}/normalized.ts`), "video/mp2t");
+    return { segment_path: segmentPath, normalized_path: normalizedPath, seconds: result.seconds };
+  });
+
+/** The normalised segments joined without re-encoding video, narration at each scene's
+ * start, music ducked under it, loudness for the platform; plus a poster. */
+const merge: StepHandler = (t) =>
+  inScratch(async (dir) => {
+    const run = inputs(t);
+    const segments = t.deps.normalize as { normalized_path: string }[];
+    const narrations = (t.deps.narration ?? []) as { scene_id: string; audio_path: string }[];
+    const fetchTo = async (bucket: string, path: string, file: string) => {
+      await Deno.writeFile(`${dir}/${file}`, await downloadObject(bucket, path));
+      return `${dir}/${file}`;
+    };
+    const preset = PLATFORM_PRESETS[run.platform];
+    const { seconds } = await mergeMovie({
+      segments: await Promise.all(segments.map((s, i) => fetchTo("outputs", s.normalized_path, `segment-${i}.ts`))),
+      sceneSeconds: run.scenes.map((s) => s.duration),
+      narrations: await Promise.all(run.scenes.map((s, i) => {
+        const spoken = narrations.find((n) => n.scene_id === s.id);
+        return spoken ? fetchTo("outputs", spoken.audio_path, `narration-${i}.mp3`) : null;
+      })),
+      music: run.music_path ? await fetchTo("selfies", run.music_path, "music") : null,
+      lufs: preset.lufs, truePeak: preset.truePeak, audioRate: preset.audioRate, audioBitrate: preset.audioBitrate,
+      output: `${dir}/movie.mp4`,
+      poster: `${dir}/poster.jpg`,
+    });
+    const videoPath = outputPath(t, "movie.mp4");
+    const posterPath = outputPath(t, "poster.jpg");
+    await uploadObject("outputs", videoPath, await Deno.readFile(`${dir}/movie.mp4`), "video/mp4");
+    await uploadObject("outputs", posterPath, await Deno.readFile(`${dir}/poster.jpg`), "image/jpeg");
+    return { video_path: videoPath, poster_path: posterPath, seconds };
+  });
+
+const handlers = { normalize, merge };
+const work = () => drain(NAME, handlers, CONCURRENCY).catch((err) => logError(NAME, err));
+
+const listener = postgres(config().SUPABASE_DB_URL, { max: 1, onnotice: () => {} });
+await listener.listen("engine_wake", (handler) => {
+  if (handler === NAME) work();
+}, work);
+setInterval(work, IDLE_CHECK_MS);
+console.log(`${NAME}: listening (${CONCURRENCY} at a time)`);
