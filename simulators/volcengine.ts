@@ -49,6 +49,8 @@ type Task = {
   id: string;
   reqKey: string;
   created: number;
+  /** latency_ms.jimeng when it was submitted: how long it runs. */
+  latency: number;
   failCode: number | null;
   video: Promise<Uint8Array<ArrayBuffer>> | null;
   url?: string;
@@ -171,7 +173,7 @@ async function loadImages(body: Record<string, any>, want: number): Promise<Deco
   return out;
 }
 
-const running = () => [...tasks.values()].filter((t) => Date.now() - t.created < (knobs.latency_ms.jimeng ?? 0)).length;
+const running = () => [...tasks.values()].filter((t) => Date.now() - t.created < t.latency).length;
 
 async function submit(body: Record<string, any>): Promise<Response> {
   const key = REQ_KEYS[body.req_key];
@@ -197,7 +199,14 @@ async function submit(body: Record<string, any>): Promise<Response> {
   const first = key.mode === "t2v" ? makeImage(body.prompt, width, height, "png") : Promise.resolve(images[0].bytes);
   const video = failCode ? null : first.then((f) => makeJimengVideo({ first: f, tail: images[1]?.bytes, width, height, frames, prompt: body.prompt, mode: key.mode }));
   video?.catch((err) => logError("jimeng video", err));
-  const t: Task = { id: String(7_000_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 1e15))), reqKey: body.req_key, created: Date.now(), failCode, video };
+  const t: Task = {
+    id: String(7_000_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 1e15))),
+    reqKey: body.req_key,
+    created: Date.now(),
+    latency: knobs.latency_ms.jimeng ?? 0,
+    failCode,
+    video,
+  };
   tasks.set(t.id, t);
   count("jimeng_submissions");
   return business(10000, { task_id: t.id });
@@ -213,7 +222,7 @@ async function getResult(origin: string, body: Record<string, any>): Promise<Res
     return business(10000, { status: "not_found", video_url: "" });
   }
   const elapsed = Date.now() - t.created;
-  const latency = knobs.latency_ms.jimeng ?? 0;
+  const latency = t.latency;
   if (elapsed < latency * 0.2) return business(10000, { status: "in_queue", video_url: "" });
   if (elapsed < latency) return business(10000, { status: "generating", video_url: "" });
   if (t.failCode) return business(t.failCode);
