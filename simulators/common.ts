@@ -23,6 +23,33 @@ export type Knobs = {
   down_endpoints: string[];
   /** A hostile provider: every result URL handed out is this one. */
   result_url: string | null;
+  // ---- the movie pipeline's providers (latency_ms also has jimeng, tts and gemini_image) ----
+  /** Words that make a prompt refused for its content: Jimeng answers 50413 at submit, the
+   * Gemini image model blocks the prompt (promptFeedback.blockReason PROHIBITED_CONTENT). */
+  blocked_words: string[];
+  /** Jimeng submits (and, counted apart, get-results) per second before 50429, times
+   * limits_scale. The real quota is unpublished ([UNCONFIRMED]); 10 is a guess. */
+  jimeng_qps: number;
+  /** Jimeng tasks running at once (submitted, not yet done) before 50430, times
+   * limits_scale. Unpublished too; 5 is a guess. */
+  jimeng_concurrency: number;
+  /** A Jimeng business code (e.g. 50511 "Post Img Risk Not Pass") that every task submitted
+   * while it is set ends with at get-result (`done` refused after generation); null: none. */
+  jimeng_fail_code: number | null;
+  /** Seconds a Jimeng task is kept; get-result answers not_found after (12 h, as documented). */
+  volc_task_ttl_seconds: number;
+  /** Speech requests in flight before 3003 "quota exceeded for types: concurrency", times
+   * limits_scale (per-account and unpublished: a guess). */
+  tts_concurrency: number;
+  /** Faults the next speech requests answer, one each, in order: "3005", "3031", "3032",
+   * "3040" (transient), "grant" (HTTP 403 resource not granted), "access_denied" (the voice is
+   * not ordered), "lifetime" (trial quota used up). */
+  tts_faults: string[];
+  /** Outcomes the next image-model requests answer, one each, in order (all HTTP 200 unless
+   * said): "blocked" (no candidates, blockReason IMAGE_SAFETY), "IMAGE_SAFETY", "NO_IMAGE",
+   * "text_only" (STOP with text only), "no_content" (a candidate without content),
+   * "free_tier" (429 with limit: 0), "rate_limited" (429 with RetryInfo 7s). */
+  image_faults: string[];
   quirks: Quirks;
 };
 
@@ -61,7 +88,7 @@ export const DEFAULT_QUIRKS: Quirks = {
 };
 
 export const DEFAULT_KNOBS: Knobs = {
-  latency_ms: { gemini: 300, seedream: 800, merge_face: 600, kling: 5000, kie: 5000 },
+  latency_ms: { gemini: 300, seedream: 800, merge_face: 600, kling: 5000, kie: 5000, jimeng: 4000, tts: 300, gemini_image: 1000 },
   error_429_rate: 0,
   error_5xx_rate: 0,
   fail_next_requests: 0,
@@ -80,6 +107,14 @@ export const DEFAULT_KNOBS: Knobs = {
   down_endpoints: [],
   quirks: DEFAULT_QUIRKS,
   result_url: null,
+  blocked_words: ["forbidden"],
+  jimeng_qps: 10,
+  jimeng_concurrency: 5,
+  jimeng_fail_code: null,
+  volc_task_ttl_seconds: 43_200,
+  tts_concurrency: 10,
+  tts_faults: [],
+  image_faults: [],
 };
 
 export const knobs: Knobs = structuredClone(DEFAULT_KNOBS);
@@ -113,6 +148,19 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const chance = (rate: number) => rate > 0 && Math.random() < rate;
 
 const windows = new Map<string, number[]>();
+
+/** True when `words` names a blocked word (knobs.blocked_words), case-insensitively. */
+export function blockedWord(words: string): string | undefined {
+  const lower = words.toLowerCase();
+  return knobs.blocked_words.find((w) => w && lower.includes(w.toLowerCase()));
+}
+
+/** Takes the next entry of a fault queue knob, or undefined when it is empty. */
+export function nextFault(queue: "tts_faults" | "image_faults"): string | undefined {
+  const fault = knobs[queue].shift();
+  if (fault) count(`injected_${fault}`);
+  return fault;
+}
 
 /** Sliding window (one minute unless given): true when this call is over the limit, which
  * is the documented number times `limits_scale`. */
@@ -208,7 +256,9 @@ export function rateLimitHeaders(): Record<string, string> {
 // makes the next answers of that endpoint the given ones, in order (`count` repeats the list),
 // so any payload a provider may send can be replayed. "{{task_id}}" in a body becomes the
 // task id of the request. Checked after authentication, before faults and real work.
-export const SCRIPTABLE_ENDPOINTS = ["generateContent", "seedream", "merge-face", "kling-i2v", "task-result", "createTask", "recordInfo"] as const;
+export const SCRIPTABLE_ENDPOINTS = [
+  "generateContent", "seedream", "merge-face", "kling-i2v", "task-result", "createTask", "recordInfo", "jimeng-submit", "jimeng-result", "tts",
+] as const;
 export type ScriptableEndpoint = typeof SCRIPTABLE_ENDPOINTS[number];
 type ScriptedAnswer = { status: number; body: unknown; headers?: Record<string, string> };
 const scripts = new Map<string, ScriptedAnswer[]>();

@@ -8,6 +8,8 @@ import { knobs, resetSimulators, serveFile, setKnobs, setScript, stats, submissi
 import { handleGemini } from "./gemini.ts";
 import { handleKie } from "./kie.ts";
 import { handleNovita } from "./novita.ts";
+import { handleTts } from "./volcengine-tts.ts";
+import { handleVolcengine } from "./volcengine.ts";
 import { mediaReports } from "./media.ts";
 
 type Handler = (req: Request, url: URL) => Promise<Response>;
@@ -44,3 +46,5 @@ function serve(port: number, handler: Handler) {
 serve(SIM_PORTS.gemini, handleGemini);
 serve(SIM_PORTS.novita, handleNovita);
 serve(SIM_PORTS.kie, handleKie);
+serve(SIM_PORTS.volcengine, handleVolcengine);
+serve(SIM_PORTS.tts, handleTts);

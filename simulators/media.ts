@@ -22,9 +22,13 @@ function report(step: string, did: string, made: Made, inputs: string[]) {
   if (mediaReports.length > REPORTS_KEPT) mediaReports.splice(0, mediaReports.length - REPORTS_KEPT);
 }
 
+async function run(cmd: string, args: string[]) {
+  const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`${cmd} failed: ${new TextDecoder().decode(out.stderr)}`);
+}
+
 async function ffmpeg(args: string[]) {
-  const out = await new Deno.Command("ffmpeg", { args: ["-hide_banner", "-loglevel", "error", "-y", ...args], stdout: "null", stderr: "piped" }).output();
-  if (!out.success) throw new Error(`ffmpeg failed: ${new TextDecoder().decode(out.stderr)}`);
+  await run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args]);
 }
 
 /** Short content hash: cache keys, and how `/_sim/media` links a file to the step that made it. */
@@ -38,7 +42,14 @@ export async function contentHash(data: Uint8Array<ArrayBuffer> | string) {
  * An ffmpeg run: its input files (written to a scratch directory that `{dir}` in the
  * arguments names) and its arguments up to the output file.
  */
-type Recipe = { name: string; ext: string; files: Record<string, Uint8Array<ArrayBuffer> | string>; args: string[] };
+type Recipe = {
+  name: string;
+  ext: string;
+  files: Record<string, Uint8Array<ArrayBuffer> | string>;
+  /** Commands run in the scratch directory before ffmpeg (e.g. espeak-ng writing a wav). */
+  prepare?: string[][];
+  args: string[];
+};
 
 /**
  * Runs a recipe once per content: the cache key hashes the arguments and the input files, so
@@ -46,7 +57,7 @@ type Recipe = { name: string; ext: string; files: Record<string, Uint8Array<Arra
  */
 async function cached(recipe: Recipe): Promise<Made> {
   const inputs = Object.fromEntries(await Promise.all(Object.entries(recipe.files).map(async ([name, data]) => [name, await contentHash(data)])));
-  const key = `${recipe.name}-${await contentHash(JSON.stringify([recipe.args, inputs]))}`;
+  const key = `${recipe.name}-${await contentHash(JSON.stringify([recipe.prepare ?? [], recipe.args, inputs]))}`;
   const path = `${CACHE}/${key}.${recipe.ext}`;
   let p = pending.get(path);
   if (!p) {
@@ -60,6 +71,7 @@ async function cached(recipe: Recipe): Promise<Made> {
           await Promise.all(Object.entries(recipe.files).map(([name, data]) =>
             typeof data === "string" ? Deno.writeTextFile(`${dir}/${name}`, data) : Deno.writeFile(`${dir}/${name}`, data)
           ));
+          for (const [cmd, ...args] of recipe.prepare ?? []) await run(cmd, args.map((a) => a.replaceAll("{dir}", dir)));
           await ffmpeg([...recipe.args.map((a) => a.replaceAll("{dir}", dir)), `${dir}/out.${recipe.ext}`]);
           await Deno.rename(`${dir}/out.${recipe.ext}`, path);
         } finally {
@@ -259,4 +271,64 @@ export function imageSize(b: Uint8Array): { width: number; height: number; type:
     }
   }
   return null;
+}
+
+/**
+ * A Jimeng clip: exactly `frames` frames at 24 fps and width x height, H.264 yuv420p. The
+ * first frame (the prompt's picture for t2v, the given image for i2v) pans slowly; with a
+ * tail frame it fades into it over the clip. The prompt is the caption. Stills are scaled
+ * once and looped, so a 241-frame 1088x1920 clip takes about 3 s on 2 cores.
+ */
+export async function makeJimengVideo(req: { first: Uint8Array<ArrayBuffer>; tail?: Uint8Array<ArrayBuffer>; width: number; height: number; frames: number; prompt: string; mode: string }) {
+  const { width, height, frames } = req;
+  const fontSize = Math.round(Math.min(width, height) / 30);
+  const caption = wrap(`${req.mode}: ${req.prompt}`, Math.floor((width * 0.9) / (fontSize * 0.58)), 2);
+  const still = (input: string, w: number, h: number) =>
+    `[${input}:v]scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h},format=yuv420p,setsar=1,` +
+    `loop=loop=${frames - 1}:size=1,setpts=N/${FPS}/TB`;
+  const seconds = (frames - 1) / FPS;
+  const graph = req.tail
+    ? `${still("0", width, height)}[a];${still("1", width, height)}[b];` +
+      `[a][b]xfade=transition=fade:duration=${(seconds * 0.8).toFixed(3)}:offset=${(seconds * 0.1).toFixed(3)}`
+    : `${still("0", even(width * 1.08), even(height * 1.08))},crop=${width}:${height}:x='(iw-ow)*n/${frames - 1}':y='(ih-oh)/2'`;
+  const made = await cached({
+    name: "jimeng", ext: "mp4", files: { first: req.first, ...(req.tail ? { tail: req.tail } : {}), "caption.txt": caption.join("\n") },
+    args: [
+      "-i", "{dir}/first", ...(req.tail ? ["-i", "{dir}/tail"] : []),
+      "-filter_complex", `${graph},${textBlock("{dir}/caption.txt", FONT, fontSize, "(w-text_w)/2", `h-text_h-${Math.round(height * 0.03)}`, 0.5)},format=yuv420p`,
+      "-r", String(FPS), "-frames:v", String(frames),
+      "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-movflags", "+faststart",
+    ],
+  });
+  const did = `${frames} frames at ${FPS} fps, ${width}x${height}, ${req.tail ? "a fade from the first to the tail frame" : "a pan over the first frame"}, caption "${caption.join(" ")}"`;
+  report(`jimeng-${req.mode}`, did, made, [made.inputs.first, ...(made.inputs.tail ? [made.inputs.tail] : [])]);
+  return made.bytes;
+}
+
+/** Speech for `text` made with espeak-ng (Mandarin for CJK text, English otherwise) at
+ * `wpm` words per minute, encoded as the TTS API's `encoding` at `rate` Hz, mono. */
+export async function makeSpeech(text: string, opts: { wpm: number; encoding: "mp3" | "wav" | "pcm" | "ogg_opus"; rate: number }) {
+  const voice = /[\u3400-\u9fff\uf900-\ufaff]/.test(text) ? "cmn" : "en";
+  const codec: Record<typeof opts.encoding, string[]> = {
+    mp3: ["-c:a", "libmp3lame", "-b:a", "160k", "-f", "mp3"],
+    wav: ["-c:a", "pcm_s16le", "-f", "wav"],
+    pcm: ["-c:a", "pcm_s16le", "-f", "s16le"],
+    ogg_opus: ["-c:a", "libopus", "-f", "ogg"],
+  };
+  const made = await cached({
+    name: "speech", ext: opts.encoding === "ogg_opus" ? "ogg" : opts.encoding, files: { "text.txt": text },
+    prepare: [["espeak-ng", "-v", voice, "-s", String(opts.wpm), "-f", "{dir}/text.txt", "-w", "{dir}/speech.wav"]],
+    // Opus has no 24000 Hz output; the Ogg stream says 48000 and decoders resample.
+    args: ["-i", "{dir}/speech.wav", "-ac", "1", "-ar", String(opts.encoding === "ogg_opus" ? 48000 : opts.rate), ...codec[opts.encoding]],
+  });
+  const seconds = await probeSeconds(made.path, opts.encoding === "pcm" ? opts.rate : undefined);
+  report("speech", `espeak-ng voice ${voice} at ${opts.wpm} wpm, ${opts.encoding} ${opts.rate} Hz, ${seconds.toFixed(2)} s`, made, [await contentHash(text)]);
+  return { bytes: made.bytes, durationMs: Math.round(seconds * 1000) };
+}
+
+/** Duration of a media file as ffprobe reads it (raw PCM: from its size, 16-bit mono). */
+async function probeSeconds(path: string, pcmRate?: number): Promise<number> {
+  if (pcmRate) return (await Deno.stat(path)).size / 2 / pcmRate;
+  const out = await new Deno.Command("ffprobe", { args: ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path], stdout: "piped" }).output();
+  return Number(new TextDecoder().decode(out.stdout).trim());
 }

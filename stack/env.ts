@@ -8,7 +8,10 @@ export const STORAGE_DIR = `${STACK_DIR}/storage`;
 
 export const API_PORT = 54321;
 export const DB_PORT = 54322;
-export const SIM_PORTS = { gemini: 54340, novita: 54341, kie: 54342 } as const;
+// Gemini's image model is served by the gemini simulator.
+export const SIM_PORTS = { gemini: 54340, novita: 54341, kie: 54342, volcengine: 54343, tts: 54344 } as const;
+/** The movie simulators' credentials (simulators/volcengine.ts, simulators/volcengine-tts.ts). */
+export const SIM_VOLC = { accessKey: "AKSIMVOLC", secretKey: "sim-volc-secret", ttsAppId: "sim-appid", ttsToken: "sim-tts-token" } as const;
 
 export const API_URL = `http://127.0.0.1:${API_PORT}`;
 export const DB_URL = `postgresql://postgres:postgres@127.0.0.1:${DB_PORT}/postgres`;
@@ -36,6 +39,8 @@ export async function stackEnv(): Promise<Record<string, string>> {
     GEMINI_SIM_URL: `http://127.0.0.1:${SIM_PORTS.gemini}`,
     NOVITA_SIM_URL: `http://127.0.0.1:${SIM_PORTS.novita}`,
     KIE_SIM_URL: `http://127.0.0.1:${SIM_PORTS.kie}`,
+    VOLC_SIM_URL: `http://127.0.0.1:${SIM_PORTS.volcengine}`,
+    TTS_SIM_URL: `http://127.0.0.1:${SIM_PORTS.tts}`,
   };
 }
 
@@ -50,6 +55,11 @@ export async function functionsEnv(real: (name: string) => string | undefined = 
   const kie = real("KIE_API_KEY");
   const hmac = real("KIE_WEBHOOK_HMAC_KEY") ?? (kie ? undefined : "sim-kie-hmac-key");
   const publicStorage = real("PUBLIC_STORAGE_URL");
+  // A real key pair or token switches that provider to the real host; a half-set pair is
+  // passed as it is, so requiredKey names the missing variable.
+  const volc = real("VOLC_ACCESS_KEY") ?? real("VOLC_SECRET_KEY");
+  const tts = real("VOLC_TTS_TOKEN") ?? real("VOLC_TTS_APPID");
+  const imageModel = real("GEMINI_IMAGE_MODEL");
   return {
     SUPABASE_URL: e.API_URL,
     SUPABASE_ANON_KEY: e.ANON_KEY,
@@ -66,8 +76,23 @@ export async function functionsEnv(real: (name: string) => string | undefined = 
     KIE_API_KEY: kie ?? "sim-kie-key",
     KIE_BASE_URL: kie ? "https://api.kie.ai" : e.KIE_SIM_URL,
     ...(hmac ? { KIE_WEBHOOK_HMAC_KEY: hmac } : {}),
+    ...(volc
+      ? { VOLC_BASE_URL: "https://visual.volcengineapi.com", ...defined({ VOLC_ACCESS_KEY: real("VOLC_ACCESS_KEY"), VOLC_SECRET_KEY: real("VOLC_SECRET_KEY") }) }
+      : { VOLC_BASE_URL: e.VOLC_SIM_URL, VOLC_ACCESS_KEY: SIM_VOLC.accessKey, VOLC_SECRET_KEY: SIM_VOLC.secretKey }),
+    ...(tts
+      ? {
+        VOLC_TTS_BASE_URL: "https://openspeech.bytedance.com",
+        ...defined({ VOLC_TTS_APPID: real("VOLC_TTS_APPID"), VOLC_TTS_TOKEN: real("VOLC_TTS_TOKEN"), VOLC_TTS_CLUSTER: real("VOLC_TTS_CLUSTER") }),
+      }
+      : { VOLC_TTS_BASE_URL: e.TTS_SIM_URL, VOLC_TTS_APPID: SIM_VOLC.ttsAppId, VOLC_TTS_TOKEN: SIM_VOLC.ttsToken }),
+    ...(imageModel ? { GEMINI_IMAGE_MODEL: imageModel } : {}),
     PUBLIC_FUNCTIONS_URL: real("PUBLIC_FUNCTIONS_URL") ?? `${e.API_URL}/functions/v1`,
     ...(publicStorage ? { PUBLIC_STORAGE_URL: publicStorage } : {}),
     REELFORGE_LOCAL_SIMULATORS: "1",
   };
+}
+
+/** The entries whose value is set. */
+function defined(vars: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(vars).filter((e): e is [string, string] => e[1] !== undefined));
 }

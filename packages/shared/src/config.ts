@@ -25,6 +25,16 @@ const schema = z.object({
   KIE_BASE_URL: z.string().url().default("https://api.kie.ai"),
   KIE_API_KEY: optional,
   KIE_WEBHOOK_HMAC_KEY: optional,
+  // The movie pipeline: Jimeng video (signed with an access key pair), speech synthesis,
+  // and the Gemini image model (GEMINI_API_KEY, GEMINI_BASE_URL).
+  VOLC_BASE_URL: z.string().url().default("https://visual.volcengineapi.com"),
+  VOLC_ACCESS_KEY: optional,
+  VOLC_SECRET_KEY: optional,
+  VOLC_TTS_BASE_URL: z.string().url().default("https://openspeech.bytedance.com"),
+  VOLC_TTS_APPID: optional,
+  VOLC_TTS_TOKEN: optional,
+  VOLC_TTS_CLUSTER: z.string().min(1).default("volcano_tts"),
+  GEMINI_IMAGE_MODEL: z.string().min(1).default("gemini-2.5-flash-image"),
   // "1" only on the local stack: provider results may then come over http from the
   // configured provider base URLs (the simulators on loopback).
   REELFORGE_LOCAL_SIMULATORS: z.enum(["0", "1"]).default("0"),
@@ -55,7 +65,14 @@ export function config(): Config {
   });
 }
 
-type KeyName = "GEMINI_API_KEY" | "NOVITA_API_KEY" | "KIE_API_KEY";
+type KeyName =
+  | "GEMINI_API_KEY"
+  | "NOVITA_API_KEY"
+  | "KIE_API_KEY"
+  | "VOLC_ACCESS_KEY"
+  | "VOLC_SECRET_KEY"
+  | "VOLC_TTS_APPID"
+  | "VOLC_TTS_TOKEN";
 
 /** A provider key the running pipeline needs; its absence fails that pipeline, naming it. */
 export function requiredKey(name: KeyName): string {

@@ -24,10 +24,11 @@ const SCRIPT_RESPONSE_SCHEMA = {
   propertyOrdering: ["concept", "visual_script", "t2i_prompt", "motion_prompt"],
 };
 
-// Finish reasons that mean the answer was withheld for its content, with what the user is told.
-const CONTENT_FINISH: Record<string, string> = {
-  SAFETY: "the script model's safety filter stopped the answer",
-  RECITATION: "the script model stopped an answer that recited existing material",
+// Finish reasons that mean the answer was withheld for its content, with what the user is
+// told (text and image models alike).
+export const CONTENT_FINISH: Record<string, string> = {
+  SAFETY: "the model's safety filter stopped the answer",
+  RECITATION: "the model stopped an answer that recited existing material",
   BLOCKLIST: "the answer contained blocked terms",
   PROHIBITED_CONTENT: "the answer would contain prohibited content",
   SPII: "the answer would contain sensitive personal information",
@@ -71,6 +72,11 @@ function geminiError(status: number, body: unknown, retryAfterHeader: string | n
   const retryDelay = details.find((d: Record<string, unknown>) => String(d["@type"]).endsWith("RetryInfo"))?.retryDelay;
   const retryAfterMs = durationMs(retryDelay) ?? parseRetryAfter(retryAfterHeader);
   const code = typeof err.code === "number" ? err.code : status;
+  // "limit: 0" on a free-tier quota: the project has no free tier for this model, and
+  // waiting does not help (image models are paid-only).
+  if (code === 429 && /\blimit: 0\b/.test(err.message ?? "")) {
+    return new ProviderError("INTERNAL_ERROR", "gemini: the project has no quota for this model (limit: 0 on the free tier); enable billing", false);
+  }
   if (code === 429 && JSON.stringify(details).includes("PerDay")) {
     return new ProviderError("RATE_LIMIT_EXCEEDED", "gemini: daily quota exhausted", false, { retryAfterMs });
   }
@@ -81,6 +87,18 @@ function geminiError(status: number, body: unknown, retryAfterHeader: string | n
 function embeddedError(body: unknown): boolean {
   const first = Array.isArray(body) ? body[0] : body;
   return !!first && typeof first === "object" && "error" in first && !("candidates" in first);
+}
+
+/** One generateContent call: the answer's body, or the error it is (HTTP or embedded). */
+export async function generateContent(cfg: GeminiConfig, request: Record<string, unknown>): Promise<Record<string, any>> {
+  const res = await providerFetch("gemini", `${cfg.baseUrl}/v1beta/models/${cfg.model}:generateContent`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-goog-api-key": cfg.apiKey },
+    body: JSON.stringify(request),
+  });
+  const body = await readJsonBody("gemini", res);
+  if (!res.ok || embeddedError(body)) throw geminiError(res.status, body, res.headers.get("retry-after"));
+  return body as Record<string, any>;
 }
 
 class OutOfTokens extends Error {}
@@ -119,20 +137,14 @@ async function generateJson<T extends z.ZodType>(
   req: { system: string; prompt: string; responseSchema: Record<string, unknown>; schema: T; what: string },
 ): Promise<z.infer<T>> {
   for (const answerTokens of [ANSWER_TOKENS, ANSWER_TOKENS * 4]) {
-    const res = await providerFetch("gemini", `${cfg.baseUrl}/v1beta/models/${cfg.model}:generateContent`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-goog-api-key": cfg.apiKey },
-      body: JSON.stringify({
-        systemInstruction: { parts: [{ text: req.system }] },
-        contents: [{ role: "user", parts: [{ text: req.prompt }] }],
-        generationConfig: generationConfig(cfg.model, req.responseSchema, answerTokens),
-      }),
+    const body = await generateContent(cfg, {
+      systemInstruction: { parts: [{ text: req.system }] },
+      contents: [{ role: "user", parts: [{ text: req.prompt }] }],
+      generationConfig: generationConfig(cfg.model, req.responseSchema, answerTokens),
     });
-    const body = await readJsonBody("gemini", res);
-    if (!res.ok || embeddedError(body)) throw geminiError(res.status, body, res.headers.get("retry-after"));
     let text: string;
     try {
-      text = candidateText(body as Record<string, any>);
+      text = candidateText(body);
     } catch (err) {
       if (err instanceof OutOfTokens) continue;
       throw err;
