@@ -136,7 +136,15 @@ export function setKnobs(patch: Partial<Knobs>) {
 
 export const quirk = (name: keyof Quirks) => chance(knobs.quirks[name]);
 
+const resetHooks: (() => void)[] = [];
+
+/** State of one simulator that a reset forgets too (e.g. running tasks that hold a limit). */
+export function onReset(hook: () => void) {
+  resetHooks.push(hook);
+}
+
 export function resetSimulators() {
+  for (const hook of resetHooks) hook();
   Object.assign(knobs, structuredClone(DEFAULT_KNOBS));
   for (const k of Object.keys(stats)) delete stats[k];
   submissionsByKey.clear();

@@ -2,7 +2,7 @@
 // section 11): real, decodable audio spoken by espeak-ng, its true duration in
 // addition.duration, and the documented refusals. Encodings: mp3, wav, pcm (raw 16-bit
 // mono) and ogg_opus (Opus in Ogg, 48000 Hz as Opus requires); default pcm, as documented.
-import { count, injectedFault, knobs, nextFault, scripted, sleep } from "./common.ts";
+import { count, injectedFault, knobs, nextFault, onReset, scripted, sleep } from "./common.ts";
 import { makeSpeech } from "./media.ts";
 import { SIM_VOLC } from "../stack/env.ts";
 import { toBase64 } from "../packages/shared/src/providers/http.ts";
@@ -22,6 +22,7 @@ const BASE_WPM = 175;
 
 const seenReqids = new Set<string>();
 let inFlight = 0;
+onReset(() => seenReqids.clear());
 
 function answer(status: number, body: Record<string, unknown>) {
   return Response.json(body, { status, headers: { "X-Tt-Logid": `sim${Date.now()}${Math.floor(Math.random() * 1e6)}` } });

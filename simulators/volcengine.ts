@@ -2,7 +2,7 @@
 // the HMAC-SHA256 signature, then CVSync2AsyncSubmitTask / CVSync2AsyncGetResult answer in
 // the business shape. Tasks go in_queue -> generating -> done over latency_ms.jimeng and
 // end with a real MP4 of exactly `frames` frames. Poll only: no callbacks exist.
-import { blockedWord, count, injectedFault, knobs, overLimit, publishFile, scripted } from "./common.ts";
+import { blockedWord, count, injectedFault, knobs, onReset, overLimit, publishFile, scripted } from "./common.ts";
 import { imageSize, makeImage, makeJimengVideo } from "./media.ts";
 import { SIM_VOLC } from "../stack/env.ts";
 import { logError } from "../packages/shared/src/log.ts";
@@ -56,6 +56,8 @@ type Task = {
   url?: string;
 };
 const tasks = new Map<string, Task>();
+// Tasks still running would hold the concurrency limit across a reset.
+onReset(() => tasks.clear());
 
 // ---------------------------------------------------------------- the gateway
 

@@ -14,7 +14,8 @@ export async function resetSimulators(simUrl: string, knobs: Record<string, unkn
 export type ScriptedAnswer = { status: number; body: unknown; headers?: Record<string, string> };
 
 /** The next answers of one simulator endpoint ("task-result", "recordInfo",
- * "generateContent", "createTask", "kling-i2v", "seedream", "merge-face"), in order, `count`
+ * "generateContent", "createTask", "kling-i2v", "seedream", "merge-face", "jimeng-submit",
+ * "jimeng-result", "tts"), in order, `count`
  * times over; "{{task_id}}" in a body becomes the polled task's id. */
 export async function scriptResponses(simUrl: string, endpoint: string, responses: ScriptedAnswer[], count = 1) {
   const res = await fetch(`${simUrl}/_sim/script`, { method: "POST", body: JSON.stringify({ endpoint, responses, count }) });
