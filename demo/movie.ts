@@ -60,6 +60,10 @@ async function call<T>(path: string, method: "GET" | "POST", body?: unknown): Pr
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json().catch(() => null);
+  if (res.status === 429 && method === "GET") {
+    await new Promise((r) => setTimeout(r, Number(res.headers.get("retry-after") ?? 1) * 1000));
+    return await call<T>(path, method, body);
+  }
   if (!res.ok) fail(json?.error?.code ?? "INTERNAL_ERROR", json?.error?.message ?? `HTTP ${res.status}`);
   return json as T;
 }
@@ -93,7 +97,7 @@ do {
   task = await call<Task>(`task/${created.taskId}`, "GET");
   render(task);
   if (["completed", "failed", "canceled"].includes(task.status)) break;
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 1500));  // within the API's 60 requests a minute
 } while (true);
 if (task.status !== "completed") {
   const failed = task.segments.find((s) => s.error);

@@ -6,6 +6,14 @@ await Deno.mkdir(CACHE, { recursive: true });
 /** fonts-dejavu-core (scripts/setup.sh). */
 const FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 const FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+/** fonts-wqy-microhei (scripts/setup.sh): Chinese prompts (MovieFlow's examples) need CJK glyphs. */
+const FONT_CJK = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+const CJK = /[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]/;
+
+/** The font for a text, and its characters' width in ems (CJK glyphs are square). */
+function fontFor(text: string, latin: string, latinWidth: number) {
+  return CJK.test(text) ? { font: FONT_CJK, em: 1 } : { font: latin, em: latinWidth };
+}
 const FPS = 24;
 
 /** A made file: its bytes, where it is cached, and the content hashes of it and of its input files. */
@@ -147,7 +155,8 @@ export async function makeImage(prompt: string, width: number, height: number, f
   });
   const fontSize = Math.round(short / 20);
   // Narrow enough that a pan or orbit over the picture does not cut the text.
-  const perLine = Math.floor((width * 0.78) / (fontSize * 0.62));
+  const text = fontFor(prompt, FONT_BOLD, 0.62);
+  const perLine = Math.floor((width * 0.78) / (fontSize * text.em));
   const top = Math.round(height * 0.62);
   const lines = wrap(prompt, perLine, Math.max(1, Math.floor((height * 0.95 - top) / (fontSize * 1.3))));
   const did = `${width}x${height} ${format === "jpg" ? "JPEG" : "PNG"}, colours #${c0.slice(2)} to #${c1.slice(2)}, ` +
@@ -156,7 +165,7 @@ export async function makeImage(prompt: string, width: number, height: number, f
     name: "image", ext: format, files: { "prompt.txt": lines.join("\n") },
     args: [
       "-f", "lavfi", "-i", `gradients=s=${width}x${height}:c0=${c0}:c1=${c1}:x0=0:y0=0:x1=${width}:y1=${height}`,
-      "-vf", [...shapes, textBlock("{dir}/prompt.txt", FONT_BOLD, fontSize, "(w-text_w)/2", String(top), 0.6)].join(","),
+      "-vf", [...shapes, textBlock("{dir}/prompt.txt", text.font, fontSize, "(w-text_w)/2", String(top), 0.6)].join(","),
       "-frames:v", "1", ...(format === "jpg" ? ["-q:v", "3"] : []),
     ],
   });
@@ -225,14 +234,15 @@ export async function makeVideo(frame: Uint8Array<ArrayBuffer>, seconds: number,
   const [width, height] = [even(size.width), even(size.height)];
   const move = cameraMove(motionPrompt);
   const fontSize = Math.round(Math.min(width, height) / 30);
-  const caption = wrap(`${move}: ${motionPrompt}`, Math.floor((width * 0.9) / (fontSize * 0.58)), 2);
+  const text = fontFor(motionPrompt, FONT, 0.58);
+  const caption = wrap(`${move}: ${motionPrompt}`, Math.floor((width * 0.9) / (fontSize * text.em)), 2);
   const made = await cached({
     name: "video", ext: "mp4", files: { frame, "caption.txt": caption.join("\n") },
     args: [
       "-i", "{dir}/frame",
       "-vf", [
         ...moveFilters(move, width, height, seconds),
-        textBlock("{dir}/caption.txt", FONT, fontSize, "(w-text_w)/2", `h-text_h-${Math.round(height * 0.03)}`, 0.5),
+        textBlock("{dir}/caption.txt", text.font, fontSize, "(w-text_w)/2", `h-text_h-${Math.round(height * 0.03)}`, 0.5),
         "format=yuv420p",
       ].join(","),
       "-r", String(FPS), "-frames:v", String(seconds * FPS),
@@ -282,7 +292,8 @@ export function imageSize(b: Uint8Array): { width: number; height: number; type:
 export async function makeJimengVideo(req: { first: Uint8Array<ArrayBuffer>; tail?: Uint8Array<ArrayBuffer>; width: number; height: number; frames: number; prompt: string; mode: string }) {
   const { width, height, frames } = req;
   const fontSize = Math.round(Math.min(width, height) / 30);
-  const caption = wrap(`${req.mode}: ${req.prompt}`, Math.floor((width * 0.9) / (fontSize * 0.58)), 2);
+  const text = fontFor(req.prompt, FONT, 0.58);
+  const caption = wrap(`${req.mode}: ${req.prompt}`, Math.floor((width * 0.9) / (fontSize * text.em)), 2);
   const still = (input: string, w: number, h: number) =>
     `[${input}:v]scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h},format=yuv420p,setsar=1,` +
     `loop=loop=${frames - 1}:size=1,setpts=N/${FPS}/TB`;
@@ -295,7 +306,7 @@ export async function makeJimengVideo(req: { first: Uint8Array<ArrayBuffer>; tai
     name: "jimeng", ext: "mp4", files: { first: req.first, ...(req.tail ? { tail: req.tail } : {}), "caption.txt": caption.join("\n") },
     args: [
       "-i", "{dir}/first", ...(req.tail ? ["-i", "{dir}/tail"] : []),
-      "-filter_complex", `${graph},${textBlock("{dir}/caption.txt", FONT, fontSize, "(w-text_w)/2", `h-text_h-${Math.round(height * 0.03)}`, 0.5)},format=yuv420p`,
+      "-filter_complex", `${graph},${textBlock("{dir}/caption.txt", text.font, fontSize, "(w-text_w)/2", `h-text_h-${Math.round(height * 0.03)}`, 0.5)},format=yuv420p`,
       "-r", String(FPS), "-frames:v", String(frames),
       "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-movflags", "+faststart",
     ],

@@ -74,6 +74,8 @@ async function requireOsPackages() {
     ["/usr/share/postgresql/15/extension/pgtap.control", "postgresql-15-pgtap"],
     ["/usr/share/postgresql/15/extension/plpgsql_check.control", "postgresql-15-plpgsql-check"],
     ["/usr/bin/ffmpeg", "ffmpeg"],
+    ["/usr/bin/espeak-ng", "espeak-ng"],
+    ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "fonts-wqy-microhei"],
   ];
   const missing = [];
   for (const [path, pkg] of needs) if (!(await exists(path))) missing.push(pkg);

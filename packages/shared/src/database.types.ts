@@ -33,14 +33,14 @@ isOneToOne: false
                   ]
                 },"flow_steps": {
                   Row: {
-                    "base_delay_ms": number,"capacity_key": string | null,"fallback_capacity_key": string | null,"handler": string,"kind": string,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"publish_output": boolean,"run_if_input": string | null,"step": string,"weight": number
+                    "base_delay_ms": number,"capacity_key": string | null,"fallback_capacity_key": string | null,"handler": string,"kind": string,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every": string | null,"publish_output": boolean,"run_if_input": string | null,"runs_on": string,"starts_per_element": boolean,"step": string,"weight": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "base_delay_ms"?: number,"capacity_key"?: string | null,"fallback_capacity_key"?: string | null,"handler": string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"publish_output"?: boolean,"run_if_input"?: string | null,"step": string,"weight": number
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"fallback_capacity_key"?: string | null,"handler": string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step": string,"weight": number
                   }
                   Update: {
-                    "base_delay_ms"?: number,"capacity_key"?: string | null,"fallback_capacity_key"?: string | null,"handler"?: string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"publish_output"?: boolean,"run_if_input"?: string | null,"step"?: string,"weight"?: number
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"fallback_capacity_key"?: string | null,"handler"?: string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step"?: string,"weight"?: number
                   }
                   Relationships: [
                     {
@@ -177,6 +177,9 @@ isOneToOne: false
 "credit_back":
 { Args: { "p_credits": number,"p_user_id": string }; Returns: undefined
                            },
+"dispatch_polls":
+{ Args: Record<PropertyKey, never>; Returns: number
+                           },
 "fail_task":
 { Args: { "p_code": string,"p_message": string,"p_task_id": number,"p_token": string }; Returns: boolean
                            },
@@ -188,6 +191,17 @@ isOneToOne: false
                            },
 "heartbeat":
 { Args: { "p_lease_token": string,"p_task_id": number }; Returns: boolean
+                           },
+"insert_tasks":
+{ Args: { "p_elements": Json,"p_first": number,"p_run": Omit<Database["public"]['Tables']["generations"]['Row'], Database["public"]['Tables']["generations"]['ComputedFields']>,"p_step": Omit<Database["engine"]['Tables']["flow_steps"]['Row'], Database["engine"]['Tables']["flow_steps"]['ComputedFields']> }; Returns: undefined
+                           },
+"movie_segments":
+{ Args: { "p_generation_id": string }; Returns: {
+              "attempt": number,"duration": number,"error_code": string,"error_message": string,"progress": number,"scene_id": string,"status": string,"task_index": number,"video_path": string
+            }[]
+                           },
+"movie_status":
+{ Args: { "p_status": Database["public"]['Enums']["generation_status"],"p_step": string }; Returns: string
                            },
 "next_due":
 { Args: { "p_handler": string }; Returns: string
@@ -209,6 +223,9 @@ isOneToOne: false
                            },
 "release_round":
 { Args: { "p_generation_id": string }; Returns: undefined
+                           },
+"reopen_tasks":
+{ Args: { "p_generation_id": string,"p_indexes": (number)[],"p_step": string }; Returns: undefined
                            },
 "report_provider_progress":
 { Args: { "p_progress": number,"p_provider_task_id": string,"p_task_id": number }; Returns: boolean

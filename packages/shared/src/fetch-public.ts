@@ -35,7 +35,7 @@ const refused = (source: string, reason: string) => new ProviderError("TASK_FAIL
 function simulatorOrigins(): Set<string> {
   const c = config();
   if (c.REELFORGE_LOCAL_SIMULATORS !== "1") return new Set();
-  return new Set([c.GEMINI_BASE_URL, c.NOVITA_BASE_URL, c.KIE_BASE_URL].map((u) => new URL(u).origin));
+  return new Set([c.GEMINI_BASE_URL, c.NOVITA_BASE_URL, c.KIE_BASE_URL, c.VOLC_BASE_URL].map((u) => new URL(u).origin));
 }
 
 /** One hop's URL, refused unless https at a public address (or a simulator in local mode).

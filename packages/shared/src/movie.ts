@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { AppError } from "./errors.ts";
 import type { JimengMode } from "./providers/volcengine.ts";
-import { TTS_MAX_TEXT_BYTES, VOICE_NAMES } from "./providers/volcengine-tts.ts";
+import { EMOTIONS, TTS_MAX_TEXT_BYTES, VOICE_NAMES } from "./providers/volcengine-tts.ts";
 import { objectExists } from "./storage.ts";
 
 export const MAX_SCENES = 6;
@@ -63,7 +63,7 @@ const scene = z.strictObject({
   audio: z.strictObject({
     text: z.string().trim().min(1).refine((t) => utf8Bytes(t) <= TTS_MAX_TEXT_BYTES, `must be at most ${TTS_MAX_TEXT_BYTES} bytes of UTF-8`),
     voice: z.enum(VOICE_NAMES as [string, ...string[]]).default("narrator"),
-    emotion: z.string().max(32).optional(),
+    emotion: z.enum(EMOTIONS).optional(),
   }).optional(),
 }).superRefine((s, ctx) => {
   if (s.frames !== undefined && s.frames !== FRAMES[s.duration]) {
