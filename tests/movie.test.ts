@@ -76,7 +76,7 @@ describe("a 60 s movie", () => {
     const quote = await call(user.token, "POST", "video/quote", { projectName: "test", ...body });
     expect(quote.body).toMatchObject({ estimatedCredits: 6 * 300 + 6 * 5 + 10 });
     const created = await generate(user, body);
-    expect(created).toMatchObject({ status: "queued", credits: 1840, segments: expect.arrayContaining([{ id: "s1", status: "queued", progress: 0 }]) });
+    expect(created).toMatchObject({ status: "processing", credits: 1840, segments: expect.arrayContaining([{ id: "s1", status: "queued", progress: 0 }]) });
 
     const done = await finished(user, created.taskId);
     expect(done, JSON.stringify(done.error)).toMatchObject({ status: "completed", progress: 100, currentPhase: "completed", duration: expect.any(Number) });
@@ -191,6 +191,14 @@ describe("faults", () => {
     }, 150_000);
     const pid = readFileSync(`${ROOT}.stack/media-worker.pid`, "utf8").trim();
     execFileSync("kill", ["-9", "--", `-${pid}`]);
+    await waitFor("the worker to be gone", async () => {
+      try {
+        process.kill(Number(pid), 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
     // The lease would lapse within 30 s; lapse it now and let reconcile see it.
     await sql`update engine.tasks set lease_until = now() - interval '1 second' where id = ${merging.id}`;
     await sql`select engine.reconcile()`;

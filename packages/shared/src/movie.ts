@@ -105,6 +105,7 @@ export const JIMENG_MODELS = {
 } as const satisfies Record<string, { mode: JimengMode; hd: boolean }>;
 
 const segment = z.strictObject({
+  batch: z.literal(false).optional(),
   segmentId: sceneId,
   prompt,
   model: z.enum(Object.keys(JIMENG_MODELS) as [keyof typeof JIMENG_MODELS]).default("jimeng_t2v_v30_1080p"),
@@ -125,7 +126,7 @@ const segment = z.strictObject({
   }
 });
 
-export const segmentRequest = z.union([
+export const segmentRequest = z.discriminatedUnion("batch", [
   z.strictObject({ batch: z.literal(true), segments: z.array(segment).min(1).max(MAX_BATCH_SEGMENTS, `at most ${MAX_BATCH_SEGMENTS} segments per batch`) }),
   segment,
 ]);

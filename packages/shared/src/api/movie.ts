@@ -129,10 +129,10 @@ export function videoApp() {
 
   app.post("/segment", async (c) => {
     const body = await parseBody(c, segmentRequest);
-    const segments: SegmentRequest[] = "batch" in body ? body.segments : [body];
+    const segments: SegmentRequest[] = body.batch ? body.segments : [body];
     const run = await create(c, await segmentInputs(c.get("claims").sub!, segments));
     const answers = segmentAnswer(run);
-    return c.json("batch" in body ? { taskId: run.id, segments: answers } : answers[0], 201);
+    return c.json(body.batch ? { taskId: run.id, segments: answers } : answers[0], 201);
   });
 
   app.post("/quote", async (c) => {
