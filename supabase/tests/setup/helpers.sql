@@ -104,10 +104,11 @@ returns engine.tasks language sql as $$
   select * from engine.tasks where generation_id = p_generation_id and step = p_step and task_index = p_index
 $$;
 
--- A test pipeline (inside the test's transaction): 'movie' becomes
+-- A test pipeline (inside the test's transaction): the real 'movie' graph is replaced by
 -- plan (single) -> scenes (map over inputs.scenes) -> merge (fan-in), and
 -- narration (map over plan's output array) -> merge; 'extras' runs only with inputs.extras.
 create or replace function tests.define_graph_pipeline() returns void language sql as $$
+  delete from engine.tasks where pipeline = 'movie';  -- a dev database's real movies (rolled back)
   delete from engine.flow_deps where pipeline = 'movie';
   delete from engine.flow_steps where pipeline = 'movie';
   insert into engine.flow_steps (pipeline, step, handler, kind, map_over, run_if_input, weight) values
