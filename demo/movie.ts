@@ -44,7 +44,7 @@ async function uploaded(path: unknown): Promise<unknown> {
   const name = file.split("/").pop()!;
   const target = `${userId}/movie-assets/${crypto.randomUUID()}-${name}`;
   const type = name.endsWith(".png") ? "image/png" : name.endsWith(".mp3") ? "audio/mpeg" : "image/jpeg";
-  const { error } = await supabase.storage.from("selfies").upload(target, bytes, { contentType: type });
+  const { error } = await supabase.storage.from("assets").upload(target, bytes, { contentType: type });
   if (error) fail("SERVICE_UNAVAILABLE", `upload of ${name} failed: ${error.message}`);
   return target;
 }

@@ -3,7 +3,8 @@
 // - the buckets' size limits and allowed MIME types (declared content type), the size counted
 //   while the body streams to disk, so a large upload is refused without being held in memory;
 // - the policies of the storage migration: the service role may do anything; a signed-in
-//   user may upload and read only selfies/<their id>/... (outputs go out as signed URLs);
+//   user may upload and read only selfies/<their id>/... and assets/<their id>/... (outputs go
+//   out as signed URLs);
 // - only API tokens (anon/service keys, users' access tokens) authorise; signed URLs carry
 //   their own token, valid for one object until it expires.
 import { parse as parseToml } from "smol-toml";
@@ -16,6 +17,10 @@ type Bucket = { fileSizeLimit: number | null; allowedMimeTypes: string[] | null 
 // The rows the storage migration inserts into storage.buckets (hosted Storage reads them there).
 const BUCKETS: Record<string, Bucket> = {
   selfies: { fileSizeLimit: 10 * 1024 * 1024, allowedMimeTypes: ["image/jpeg", "image/png", "image/webp"] },
+  assets: {
+    fileSizeLimit: 50 * 1024 * 1024,
+    allowedMimeTypes: ["image/jpeg", "image/png", "image/webp", "audio/mpeg", "audio/wav", "audio/mp4", "video/mp4"],
+  },
   outputs: { fileSizeLimit: null, allowedMimeTypes: null },
 };
 
@@ -64,9 +69,9 @@ async function caller(req: Request) {
 
 const ownFolder = (claims: JwtClaims, o: ObjectRef) => claims.role === "authenticated" && o.path.split("/")[0] === claims.sub;
 
-// "users read their own selfies" and "users upload selfies to their own folder".
+// "users read their own selfies and assets" and "users upload selfies and assets to their own folder".
 function mayAccess(claims: JwtClaims | null, o: ObjectRef) {
-  return !!claims && (claims.role === "service_role" || (o.bucket === "selfies" && ownFolder(claims, o)));
+  return !!claims && (claims.role === "service_role" || ((o.bucket === "selfies" || o.bucket === "assets") && ownFolder(claims, o)));
 }
 
 const file = (o: ObjectRef) => `${STORAGE_DIR}/${o.bucket}/${o.path}`;

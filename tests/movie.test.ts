@@ -35,12 +35,12 @@ async function download(url: string, file: string) {
   return file;
 }
 
-/** A solid-colour PNG in the user's selfies folder (a first or last frame). */
+/** A solid-colour PNG in the user's assets folder (a first or last frame). */
 async function uploadFrame(user: TestUser, colour: string) {
   const file = `/tmp/reelforge-frame-${colour}-${process.pid}.png`;
   execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", `color=c=${colour}:s=720x1280`, "-frames:v", "1", file]);
   const path = `${user.id}/${crypto.randomUUID()}.png`;
-  const { error } = await supabaseClient(user.token).storage.from("selfies").upload(path, readFileSync(file), { contentType: "image/png" });
+  const { error } = await supabaseClient(user.token).storage.from("assets").upload(path, readFileSync(file), { contentType: "image/png" });
   if (error) throw error;
   return path;
 }

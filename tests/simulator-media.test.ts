@@ -8,11 +8,11 @@ import { call, ffprobe, newUser, resetSims, supabaseClient, type TestUser, waitF
 const [W, H] = [720, 1280];
 type Frame = { data: Buffer; width: number; height: number };
 
-/** A selfie no generated picture would contain by chance: magenta with a darker grid. */
-function magentaSelfie(): Buffer {
+/** A selfie far from the test idea's picture (purple to brown): green with a darker grid. */
+function greenSelfie(): Buffer {
   const file = `${mkdtempSync("/tmp/reelforge-")}/selfie.jpg`;
   execFileSync("ffmpeg", [
-    "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0xe000e0:s=600x800,drawgrid=w=40:h=40:t=4:c=0x700070",
+    "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0x10e010:s=600x800,drawgrid=w=40:h=40:t=4:c=0x087008",
     "-frames:v", "1", file,
   ]);
   return readFileSync(file);
@@ -79,7 +79,7 @@ async function generate(user: TestUser, idea: string, selfie?: Buffer) {
 
 describe("the simulators' media shows what each step did", () => {
   const idea = "a fox astronaut planting a flag on the moon";
-  const selfie = magentaSelfie();
+  const selfie = greenSelfie();
   let user: TestUser;
   let withSelfie: string;
   let withoutSelfie: string;

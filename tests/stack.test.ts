@@ -57,11 +57,11 @@ describe("npm run stack", () => {
       writeFileSync(migration, original);
     }
     expect(startReport()).toContain("recreating it");
-    expect(execFileSync("psql", [env.DB_URL, "-Atc", "select count(*) from engine.flow_steps"], { encoding: "utf8" }).trim()).toBe("7");
+    expect(execFileSync("psql", [env.DB_URL, "-Atc", "select count(*) from engine.flow_steps"], { encoding: "utf8" }).trim()).toBe("12");
   });
 
   it("stop leaves no process behind, and start brings everything back", async () => {
-    const pids = ["gateway", "worker", "simulators"].map(pidOf);
+    const pids = ["gateway", "worker", "media-worker", "simulators"].map(pidOf);
     stack("stop");
     await waitFor("daemons to exit", async () => pids.every((p) => !alive(p)));
     expect(await up(`${env.API_URL}/_stack/health`)).toBe(false);
@@ -70,6 +70,6 @@ describe("npm run stack", () => {
 
     stack("start");
     expect(await up(`${env.API_URL}/_stack/health`)).toBe(true);
-    expect(execFileSync("psql", [env.DB_URL, "-Atc", "select count(*) from engine.flow_steps"], { encoding: "utf8" }).trim()).toBe("7");
+    expect(execFileSync("psql", [env.DB_URL, "-Atc", "select count(*) from engine.flow_steps"], { encoding: "utf8" }).trim()).toBe("12");
   });
 });

@@ -76,7 +76,7 @@ const merge: StepHandler = (t) =>
         const spoken = narrations.find((n) => n.scene_id === s.id);
         return spoken ? fetchTo("outputs", spoken.audio_path, `narration-${i}.mp3`) : null;
       })),
-      music: run.music_path ? await fetchTo("selfies", run.music_path, "music") : null,
+      music: run.music_path ? await fetchTo("assets", run.music_path, "music") : null,
       lufs: preset.lufs, truePeak: preset.truePeak, audioRate: preset.audioRate, audioBitrate: preset.audioBitrate,
       output: `${dir}/movie.mp4`,
       poster: `${dir}/poster.jpg`,

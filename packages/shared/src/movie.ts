@@ -48,7 +48,7 @@ export type MovieInputs = {
 
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
 const sceneId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, _ or -");
-const storagePath = z.string().min(1).max(512).regex(/^[0-9a-f-]{36}\/[\w./-]+$/, "must be <your user id>/<file> in the selfies bucket")
+const storagePath = z.string().min(1).max(512).regex(/^[0-9a-f-]{36}\/[\w./-]+$/, "must be <your user id>/<file> in the assets bucket")
   .refine((p) => !p.includes(".."), "must not contain ..");
 const prompt = z.string().trim().min(1, "must not be empty").max(800, "must be at most 800 characters (Jimeng's limit)");
 
@@ -135,8 +135,8 @@ export type SegmentRequest = z.infer<typeof segment>;
 /** The user's own files only; one that does not exist is refused before anything is stored. */
 async function requireOwnFile(userId: string, path: string | null | undefined, field: string) {
   if (!path) return;
-  if (!path.startsWith(`${userId}/`)) throw new AppError("FORBIDDEN", `${field} must be in your own folder of the selfies bucket`);
-  if (!(await objectExists("selfies", path))) throw new AppError("NOT_FOUND", `${field}: no such file in your selfies folder`);
+  if (!path.startsWith(`${userId}/`)) throw new AppError("FORBIDDEN", `${field} must be in your own folder of the assets bucket`);
+  if (!(await objectExists("assets", path))) throw new AppError("NOT_FOUND", `${field}: no such file in your assets folder`);
 }
 
 const modeOf = (first: unknown, last: unknown): JimengMode => (last ? "i2v_first_tail" : first ? "i2v_first" : "t2v");

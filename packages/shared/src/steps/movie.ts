@@ -41,10 +41,10 @@ async function frames(t: Task, scene: MovieScene): Promise<string[]> {
   if (scene.mode === "t2v") return [];
   const images = (t.deps.scene_image ?? []) as { scene_id: string; image_path: string }[];
   const first = scene.first_frame_path
-    ? await downloadObject("selfies", scene.first_frame_path)
+    ? await downloadObject("assets", scene.first_frame_path)
     : await downloadObject("outputs", images.find((i) => i.scene_id === scene.id)!.image_path);
   if (scene.mode === "i2v_first") return [toBase64(first)];
-  return [toBase64(first), toBase64(await downloadObject("selfies", scene.last_frame_path!))];
+  return [toBase64(first), toBase64(await downloadObject("assets", scene.last_frame_path!))];
 }
 
 export const submitSegment: StepHandler = async (t) => {
