@@ -3,9 +3,8 @@
 // through the public API with supabase-js, shows progress per step, and writes the MP4 and
 // the script under ./out/<generation id>/, with the base and merged images when there are any.
 // With the local simulators it also prints what each step's simulator made (GET /_sim/media).
-import { createClient } from "@supabase/supabase-js";
 import { parseArgs } from "node:util";
-import { ROOT, stackEnv } from "../stack/env.ts";
+import { demoSession, fail } from "./session.ts";
 import { contentHash, type MediaReport } from "../simulators/media.ts";
 
 const STEPS = ["script", "base_image", "face_merge", "video", "store_output"] as const;
@@ -31,11 +30,6 @@ type Generation = {
 };
 type Event = { status: string; step: string; progress: number; created_at: string };
 
-function fail(code: string, message: string): never {
-  console.error(`\nerror ${code}: ${message}`);
-  Deno.exit(1);
-}
-
 const { values: args } = parseArgs({
   args: Deno.args,
   options: {
@@ -47,18 +41,7 @@ const { values: args } = parseArgs({
 });
 if (!args.idea) fail("INVALID_REQUEST", 'usage: npm run demo -- --idea "..." [--selfie photo.jpg] [--duration 5|10]');
 
-const start = new Deno.Command(Deno.execPath(), { args: ["run", "-A", "--quiet", `${ROOT}/stack/cli.ts`, "start"], stdout: "null", stderr: "piped" });
-const started = await start.output();
-if (!started.success) fail("SERVICE_UNAVAILABLE", `the local stack did not start:\n${new TextDecoder().decode(started.stderr)}`);
-const env = await stackEnv();
-
-const supabase = createClient(env.API_URL, env.ANON_KEY, { auth: { persistSession: false } });
-const { data: session, error: signInError } = await supabase.auth.signInWithPassword({
-  email: Deno.env.get("DEMO_EMAIL") ?? "demo@reelforge.local",
-  password: Deno.env.get("DEMO_PASSWORD") ?? "demo-password",
-});
-if (signInError || !session.user) fail("UNAUTHORIZED", signInError?.message ?? "sign-in failed");
-const userId = session.user.id;
+const { env, supabase, userId } = await demoSession();
 
 async function invoke<T>(name: string, options: { method?: "GET" | "POST"; body?: unknown } = {}): Promise<T> {
   const { data, error } = await supabase.functions.invoke(name, options as Record<string, unknown>);

@@ -3,10 +3,9 @@
 // (firstFrame, lastFrame, backgroundMusic given as paths on this machine), calls
 // POST video/generate, shows a progress bar per scene and writes out/<taskId>/movie.mp4 and
 // poster.jpg. Exits non-zero with the error code when the task fails.
-import { createClient } from "@supabase/supabase-js";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, stackEnv } from "../stack/env.ts";
+import { demoSession, fail } from "./session.ts";
 
 type Segment = { id: string; status: string; progress: number; duration: number | null; error: { code: string; message: string } | null };
 type Task = {
@@ -15,26 +14,12 @@ type Task = {
   error: { code: string; message: string } | null; credits: { reserved: number; charged: number };
 };
 
-function fail(code: string, message: string): never {
-  console.error(`\nerror ${code}: ${message}`);
-  Deno.exit(1);
-}
-
 const { values: args } = parseArgs({ args: Deno.args, options: { spec: { type: "string" } } });
 if (!args.spec) fail("INVALID_REQUEST", "usage: npm run movie -- --spec examples/<name>.json");
 const specPath = resolve(args.spec);
 const spec = JSON.parse(await Deno.readTextFile(specPath).catch(() => fail("INVALID_REQUEST", `cannot read ${args.spec}`)));
 
-const started = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", "--quiet", `${ROOT}/stack/cli.ts`, "start"], stdout: "null", stderr: "piped" }).output();
-if (!started.success) fail("SERVICE_UNAVAILABLE", `the local stack did not start:\n${new TextDecoder().decode(started.stderr)}`);
-const env = await stackEnv();
-const supabase = createClient(env.API_URL, env.ANON_KEY, { auth: { persistSession: false } });
-const { data: session, error: signInError } = await supabase.auth.signInWithPassword({
-  email: Deno.env.get("DEMO_EMAIL") ?? "demo@reelforge.local",
-  password: Deno.env.get("DEMO_PASSWORD") ?? "demo-password",
-});
-if (signInError || !session.user) fail("UNAUTHORIZED", signInError?.message ?? "sign-in failed");
-const userId = session.user.id;
+const { env, supabase, userId, accessToken } = await demoSession();
 
 /** A local file named by the spec goes to the user's folder; the spec then names it there. */
 async function uploaded(path: unknown): Promise<unknown> {
@@ -56,7 +41,7 @@ if (spec.effects?.backgroundMusic) spec.effects.backgroundMusic = await uploaded
 async function call<T>(path: string, method: "GET" | "POST", body?: unknown): Promise<T> {
   const res = await fetch(`${env.API_URL}/functions/v1/${path}`, {
     method,
-    headers: { authorization: `Bearer ${session.session!.access_token}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json().catch(() => null);

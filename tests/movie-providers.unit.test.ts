@@ -3,57 +3,19 @@
 // volcengine-tts.md, gemini-image.md), served by a tiny stand-in HTTP server.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { failure, standInProvider } from "./stand-in-provider";
 import { generateSceneImage } from "../packages/shared/src/providers/gemini-image";
-import { ProviderError } from "../packages/shared/src/providers/http";
 import { getJimengResult, jimengReqKey, signVolcengine, submitJimeng } from "../packages/shared/src/providers/volcengine";
 import { synthesize, TTS_MAX_TEXT_BYTES, VOICE_NAMES, VOICES } from "../packages/shared/src/providers/volcengine-tts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
-// ---- a stand-in provider: per path, a queue of answers; every request is recorded ----
-type Answer = { status: number; body: unknown; headers?: Record<string, string>; hang?: "reset" };
-let base = "";
-const answers = new Map<string, Answer[]>();
-const requests: { path: string; query: string; headers: IncomingMessage["headers"]; body: any }[] = [];
-const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-  let raw = "";
-  for await (const chunk of req) raw += chunk;
-  const [path, query = ""] = req.url!.split("?");
-  requests.push({ path, query, headers: req.headers, body: raw ? JSON.parse(raw) : null });
-  const queue = answers.get(path) ?? [];
-  const a = queue.length > 1 ? queue.shift()! : queue[0] ?? { status: 404, body: {} };
-  if (a.hang === "reset") return req.socket.destroy();
-  res.writeHead(a.status, { "content-type": "application/json", ...a.headers }).end(typeof a.body === "string" ? a.body : JSON.stringify(a.body));
-});
-beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
-});
-beforeEach(() => {
-  answers.clear();
-  requests.length = 0;
-});
-const answer = (path: string, ...a: Answer[]) => answers.set(path, a);
-
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ProviderError) return err;
-    throw err;
-  }
-  throw new Error("expected a provider error");
-}
+const provider = standInProvider();
+const { answer, requests } = provider;
 
 // ---------------------------------------------------------------- Jimeng (volcengine.md)
-const volc = () => ({ baseUrl: base, accessKey: "AKTEST", secretKey: "SKTEST" });
+const volc = () => ({ baseUrl: provider.base(), accessKey: "AKTEST", secretKey: "SKTEST" });
 const t2v = { mode: "t2v" as const, hd: true, prompt: "千军万马", frames: 241 as const, aspectRatio: "9:16" };
 
 // Section 3, submit response; section 4, the success and the error examples.
@@ -120,7 +82,7 @@ describe("Jimeng submit (contract sections 1, 3 and 5)", () => {
     expect(first.headers["x-date"]).toMatch(/^\d{8}T\d{6}Z$/);
     // The signed host is the base URL's, port included, so a simulator can check the same signature.
     const again = await signVolcengine({
-      method: "POST", host: new URL(base).host, path: "/", query: { Action: "CVSync2AsyncSubmitTask", Version: "2022-08-31" },
+      method: "POST", host: new URL(provider.base()).host, path: "/", query: { Action: "CVSync2AsyncSubmitTask", Version: "2022-08-31" },
       contentType: "application/json", body: JSON.stringify(first.body), accessKey: "AKTEST", secretKey: "SKTEST", xDate: String(first.headers["x-date"]),
     });
     expect(first.headers.authorization).toBe(again.Authorization);
@@ -216,7 +178,7 @@ describe("Jimeng get-result (contract section 4)", () => {
 });
 
 // ---------------------------------------------------------------- speech (volcengine-tts.md)
-const tts = () => ({ baseUrl: base, appId: "app1", token: "tok1", cluster: "volcano_tts" });
+const tts = () => ({ baseUrl: provider.base(), appId: "app1", token: "tok1", cluster: "volcano_tts" });
 const TTS_PATH = "/api/v1/tts";
 const ttsOk = (duration: unknown = "1960") => ({
   status: 200, headers: { "X-Tt-Logid": "20250101abc" },
@@ -322,7 +284,7 @@ describe("speech synthesis (contract sections 1-5 and 10)", () => {
 });
 
 // ---------------------------------------------------------------- Gemini image (gemini-image.md)
-const image = (model = "gemini-2.5-flash-image") => ({ baseUrl: base, apiKey: "k", model });
+const image = (model = "gemini-2.5-flash-image") => ({ baseUrl: provider.base(), apiKey: "k", model });
 const IMAGE_PATH = "/v1beta/models/gemini-2.5-flash-image:generateContent";
 const png = (w: number, h: number) =>
   execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `color=c=red:s=${w}x${h}`, "-frames:v", "1", "-f", "image2", "-c:v", "png", "pipe:1"]);

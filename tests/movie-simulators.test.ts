@@ -5,10 +5,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
 import { generateSceneImage } from "../packages/shared/src/providers/gemini-image";
-import { ProviderError, type TaskResult } from "../packages/shared/src/providers/http";
+import type { TaskResult } from "../packages/shared/src/providers/http";
 import { getJimengResult, type JimengMode, signVolcengine, submitJimeng } from "../packages/shared/src/providers/volcengine";
 import { synthesize } from "../packages/shared/src/providers/volcengine-tts";
 import { env, resetSims, simKnobs, waitFor } from "./helpers";
+import { failure } from "./stand-in-provider";
 
 const volc = (secretKey = "sim-volc-secret") => ({ baseUrl: env.VOLC_SIM_URL, accessKey: "AKSIMVOLC", secretKey });
 const tts = () => ({ baseUrl: env.TTS_SIM_URL, appId: "sim-appid", token: "sim-tts-token", cluster: "volcano_tts" });
@@ -18,16 +19,6 @@ const dir = mkdtempSync("/tmp/reelforge-movie-");
 beforeEach(async () => {
   await resetSims({ latency_ms: { jimeng: 600, tts: 0, gemini_image: 0 } });
 });
-
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ProviderError) return err;
-    throw err;
-  }
-  throw new Error("expected a provider error");
-}
 
 function save(name: string, bytes: Uint8Array) {
   const file = `${dir}/${name}`;

@@ -1,9 +1,10 @@
 // Provider clients against payloads copied from the published contracts
 // (/work/shared/providers/*.md), served by a tiny stand-in HTTP server, not the simulators.
 import { execFileSync } from "node:child_process";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { type Answer, failure, standInProvider } from "./stand-in-provider";
 import { generateScript, thinkingBudget } from "../packages/shared/src/providers/gemini";
 import { parseRetryAfter, ProviderError } from "../packages/shared/src/providers/http";
 import { createTask, parseRecord, recordInfo } from "../packages/shared/src/providers/kie";
@@ -12,49 +13,12 @@ import { kieTask, normalizeVideoRequest } from "../packages/shared/src/models";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
-// ---- a stand-in provider: per path, a queue of answers; every request is recorded ----
-type Answer = { status: number; body: unknown; headers?: Record<string, string>; hang?: "timeout" | "reset" };
-let base = "";
-const answers = new Map<string, Answer[]>();
-const requests: { path: string; body: any }[] = [];
-const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
-  let raw = "";
-  for await (const chunk of req) raw += chunk;
-  const path = req.url!.split("?")[0];
-  requests.push({ path, body: raw ? JSON.parse(raw) : null });
-  const queue = answers.get(path) ?? [];
-  const a = queue.length > 1 ? queue.shift()! : queue[0] ?? { status: 404, body: {} };
-  if (a.hang === "reset") return req.socket.destroy();
-  if (a.hang === "timeout") return; // never answers
-  res.writeHead(a.status, { "content-type": "application/json", ...a.headers }).end(typeof a.body === "string" ? a.body : JSON.stringify(a.body));
-});
-beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
-});
-beforeEach(() => {
-  answers.clear();
-  requests.length = 0;
-});
-const answer = (path: string, ...a: Answer[]) => answers.set(path, a);
+const provider = standInProvider();
+const { answer, requests } = provider;
 
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ProviderError) return err;
-    throw err;
-  }
-  throw new Error("expected a provider error");
-}
-
-const novita = () => ({ baseUrl: base, apiKey: "sk_test" });
-const kie = () => ({ baseUrl: base, apiKey: "k" });
-const gemini = (model = "gemini-2.5-flash") => ({ baseUrl: base, apiKey: "k", model });
+const novita = () => ({ baseUrl: provider.base(), apiKey: "sk_test" });
+const kie = () => ({ baseUrl: provider.base(), apiKey: "k" });
+const gemini = (model = "gemini-2.5-flash") => ({ baseUrl: provider.base(), apiKey: "k", model });
 
 // ---------------------------------------------------------------- Novita (novita.md)
 // Section 5, official image-task example.

@@ -199,6 +199,15 @@ begin
   return target;
 end $$;
 
+-- What a run's plan prices and its tasks have not captured: a new round reserves this.
+create function engine.unpaid_credits(p_generation_id uuid) returns integer
+language sql stable security definer set search_path = '' as $$
+  select ((select coalesce(sum(v::integer), 0) from jsonb_each_text(g.price_plan) as p (k, v))
+          - (select coalesce(sum(t.price), 0) from engine.tasks t
+             where t.generation_id = g.id and t.charged_round is not null))::integer
+  from public.generations g where g.id = p_generation_id
+$$;
+
 -- Retry re-runs only what failed (and what never ran); finished tasks keep their outputs.
 -- The new round reserves only the unpaid rest of the plan.
 create function app.retry_generation(p_generation_id uuid) returns public.generations
@@ -216,10 +225,7 @@ begin
       provider = null, provider_task_id = null, next_poll_at = null, poll_count = 0,
       provider_progress = 0, checked_at = null
   where generation_id = p_generation_id and status = 'failed';
-  select (select coalesce(sum(v::integer), 0) from jsonb_each_text(target.price_plan) as p (k, v))
-         - coalesce(sum(t.price) filter (where t.charged_round is not null), 0)
-    into unpaid
-  from engine.tasks t where t.generation_id = p_generation_id;
+  unpaid := engine.unpaid_credits(p_generation_id);
   update public.generations
   set status = 'queued', billing_round = billing_round + 1, credits_reserved = unpaid,
       error_code = null, error_message = null

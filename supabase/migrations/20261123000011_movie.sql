@@ -165,10 +165,7 @@ begin
     perform engine.insert_tasks(run, s, jsonb_build_array(elements -> i), i);
   end loop;
 
-  select (select coalesce(sum(v::integer), 0) from jsonb_each_text(run.price_plan) as p (k, v))
-         - coalesce(sum(t.price) filter (where t.charged_round is not null), 0)
-    into unpaid
-  from engine.tasks t where t.generation_id = run.id;
+  unpaid := engine.unpaid_credits(run.id);
   update public.generations
   set status = 'queued', billing_round = billing_round + 1, credits_reserved = unpaid, progress = 0,
       remaining_steps = cardinality(downstream) + 1, completed_at = null, error_code = null, error_message = null

@@ -280,6 +280,9 @@ isOneToOne: false
 "task_progress":
 { Args: { "p_provider_progress": number,"p_status": Database["public"]['Enums']["task_status"] }; Returns: number
                            },
+"unpaid_credits":
+{ Args: { "p_generation_id": string }; Returns: number
+                           },
 "wake":
 { Args: { "p_handler": string }; Returns: undefined
                            },

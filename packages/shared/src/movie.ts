@@ -2,7 +2,7 @@
 // limits: at most 6 scenes and 60 s, scenes of 5 or 10 s (121 or 241 frames at 24 fps).
 import { z } from "zod";
 import { AppError } from "./errors.ts";
-import type { JimengMode } from "./providers/volcengine.ts";
+import { JIMENG_MODELS, type JimengMode } from "./providers/volcengine.ts";
 import { EMOTIONS, TTS_MAX_TEXT_BYTES, VOICE_NAMES } from "./providers/volcengine-tts.ts";
 import { objectExists } from "./storage.ts";
 
@@ -94,16 +94,7 @@ export const movieRequest = z.strictObject({
 });
 export type MovieRequest = z.infer<typeof movieRequest>;
 
-/** Jimeng 3.0 models by req_key; `scale` and `ddimSteps` belong to older models and are ignored. */
-export const JIMENG_MODELS = {
-  jimeng_t2v_v30: { mode: "t2v", hd: false },
-  jimeng_t2v_v30_1080p: { mode: "t2v", hd: true },
-  jimeng_i2v_first_v30: { mode: "i2v_first", hd: false },
-  jimeng_i2v_first_v30_1080: { mode: "i2v_first", hd: true },
-  jimeng_i2v_first_tail_v30: { mode: "i2v_first_tail", hd: false },
-  jimeng_i2v_first_tail_v30_1080: { mode: "i2v_first_tail", hd: true },
-} as const satisfies Record<string, { mode: JimengMode; hd: boolean }>;
-
+// `model` is a Jimeng 3.0 req_key; `scale` and `ddimSteps` belong to older models and are ignored.
 const segment = z.strictObject({
   batch: z.literal(false).optional(),
   segmentId: sceneId,

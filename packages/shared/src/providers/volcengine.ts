@@ -157,15 +157,19 @@ function answerError(status: number, json: Envelope): ProviderError | null {
 
 export type JimengMode = "t2v" | "i2v_first" | "i2v_first_tail";
 
-const REQ_KEYS: Record<JimengMode, [string, string]> = {
-  // [720P, 1080P]; note the 1080P suffixes: `_1080p` for t2v, `_1080` for i2v (section 2).
-  t2v: ["jimeng_t2v_v30", "jimeng_t2v_v30_1080p"],
-  i2v_first: ["jimeng_i2v_first_v30", "jimeng_i2v_first_v30_1080"],
-  i2v_first_tail: ["jimeng_i2v_first_tail_v30", "jimeng_i2v_first_tail_v30_1080"],
-};
+/** The video 3.0 req_keys this adapter drives, with their mode and tier (section 2; note the
+ * 1080P suffixes: `_1080p` for t2v, `_1080` for i2v). */
+export const JIMENG_MODELS = {
+  jimeng_t2v_v30: { mode: "t2v", hd: false },
+  jimeng_t2v_v30_1080p: { mode: "t2v", hd: true },
+  jimeng_i2v_first_v30: { mode: "i2v_first", hd: false },
+  jimeng_i2v_first_v30_1080: { mode: "i2v_first", hd: true },
+  jimeng_i2v_first_tail_v30: { mode: "i2v_first_tail", hd: false },
+  jimeng_i2v_first_tail_v30_1080: { mode: "i2v_first_tail", hd: true },
+} as const satisfies Record<string, { mode: JimengMode; hd: boolean }>;
 
 export function jimengReqKey(mode: JimengMode, hd: boolean): string {
-  return REQ_KEYS[mode][hd ? 1 : 0];
+  return Object.entries(JIMENG_MODELS).find(([, m]) => m.mode === mode && m.hd === hd)![0];
 }
 
 const IMAGES_PER_MODE: Record<JimengMode, number> = { t2v: 0, i2v_first: 1, i2v_first_tail: 2 };
