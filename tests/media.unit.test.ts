@@ -97,6 +97,8 @@ beforeAll(async () => {
       "-ac", "2", "-c:a", "libmp3lame", "-b:a", "192k", at("music.mp3"),
     ]),
   ]);
+  await exec("espeak-ng", ["-w", at("long.wav"), Array(6).fill("This narration goes on for longer than its scene lasts.").join(" ")]);
+  await ffmpeg(["-i", at("long.wav"), "-c:a", "libmp3lame", "-b:a", "64k", at("long.mp3")]);
   for (let i = 1; i <= SCENES; i++) narrationSeconds.push((await probe(at(`n${i}.mp3`))).duration);
   await twoAtATime(segments.map((seg, i) => () =>
     normalizeSegment({
@@ -225,6 +227,21 @@ describe("mergeMovie", () => {
     expect(alone - underSpeech).toBeGreaterThan(4);
     expect(Math.abs(looped - alone)).toBeLessThan(1.5);
     expect(alone - end).toBeGreaterThan(6);
+  });
+
+  it("cuts a narration longer than its scene at the scene's end, and leaves scenes without one silent", async () => {
+    expect((await probe(at("long.mp3"))).duration).toBeGreaterThan(12);
+    await mergeMovie({
+      segments: [at("seg1.mp4"), at("seg2.mp4"), at("seg3.mp4")], sceneSeconds: [10, 10, 10], narrations: [null, at("long.mp3"), null], music: null,
+      lufs: preset.lufs, truePeak: preset.truePeak, audioRate: preset.audioRate, audioBitrate: preset.audioBitrate,
+      output: at("long.mp4"), poster: at("long.jpg"),
+    });
+    const info = await probe(at("long.mp4"));
+    expect(Math.abs(info.duration - 30)).toBeLessThan(0.1);
+    const speech = await speechIntervals(at("long.mp4"));
+    expect(speech.length).toBeGreaterThan(0);
+    expect(speech[0].start).toBeCloseTo(10, 0);
+    expect(Math.max(...speech.map((s) => s.end))).toBeLessThan(20.1);
   });
 
   it("writes a silent AAC track when there is no narration and no music", async () => {
