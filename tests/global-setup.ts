@@ -2,11 +2,14 @@
 // tests/helpers.ts raises the per-user API rate limit for the run (again in every test file:
 // the stack test recreates the database); this puts the hosted numbers back after it. The
 // test of the limit itself sets them for its own requests.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import postgres from "postgres";
 
 export async function teardown() {
-  const dbUrl = readFileSync(new URL("../.stack/env", import.meta.url), "utf8").match(/^DB_URL=(.*)$/m)![1];
+  // Unit tests (`*.unit.test.ts`) run without a stack: then there is nothing to put back.
+  const envFile = new URL("../.stack/env", import.meta.url);
+  if (!existsSync(envFile)) return;
+  const dbUrl = readFileSync(envFile, "utf8").match(/^DB_URL=(.*)$/m)![1];
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   await sql`update engine.settings set api_requests_per_minute = 60, api_burst = 10`;
   await sql.end();
