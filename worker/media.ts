@@ -49,11 +49,11 @@ const normalize: StepHandler = (t) =>
     if (!run.merge) return { segment_path: segmentPath, seconds: (await probe(`${dir}/raw.mp4`)).duration };
     const fade = run.transitions ? FADE_SECONDS : 0;
     const result = await normalizeSegment({
-      input: `${dir}/raw.mp4`, output: `${dir}/normalized.ts`, width: run.width, height: run.height, fps: run.fps,
+      input: `${dir}/raw.mp4`, output: `${dir}/normalized.mp4`, width: run.width, height: run.height, fps: run.fps,
       seconds: scene.duration, fadeIn: fade, fadeOut: fade, watermark: run.watermark,
     });
-    const normalizedPath = outputPath(t, `normalized/${scene.id}.ts`);
-    await uploadObject("outputs", normalizedPath, await Deno.readFile(`${dir}/normalized.ts`), "video/mp2t");
+    const normalizedPath = outputPath(t, `normalized/${scene.id}.mp4`);
+    await uploadObject("outputs", normalizedPath, await Deno.readFile(`${dir}/normalized.mp4`), "video/mp4");
     return { segment_path: segmentPath, normalized_path: normalizedPath, seconds: result.seconds };
   });
 
@@ -70,7 +70,7 @@ const merge: StepHandler = (t) =>
     };
     const preset = PLATFORM_PRESETS[run.platform];
     const { seconds } = await mergeMovie({
-      segments: await Promise.all(segments.map((s, i) => fetchTo("outputs", s.normalized_path, `segment-${i}.ts`))),
+      segments: await Promise.all(segments.map((s, i) => fetchTo("outputs", s.normalized_path, `segment-${i}.mp4`))),
       sceneSeconds: run.scenes.map((s) => s.duration),
       narrations: await Promise.all(run.scenes.map((s, i) => {
         const spoken = narrations.find((n) => n.scene_id === s.id);
