@@ -57,7 +57,7 @@ describe("npm run stack", () => {
       writeFileSync(migration, original);
     }
     expect(startReport()).toContain("recreating it");
-    expect(execFileSync("psql", [env.DB_URL, "-Atc", "select count(*) from engine.flow_steps"], { encoding: "utf8" }).trim()).toBe("12");
+    expect(execFileSync("psql", [env.DB_URL, "-Atc", "select count(*) from engine.flow_steps"], { encoding: "utf8" }).trim()).toBe("13");
   });
 
   it("stop leaves no process behind, and start brings everything back", async () => {
@@ -70,6 +70,6 @@ describe("npm run stack", () => {
 
     stack("start");
     expect(await up(`${env.API_URL}/_stack/health`)).toBe(true);
-    expect(execFileSync("psql", [env.DB_URL, "-Atc", "select count(*) from engine.flow_steps"], { encoding: "utf8" }).trim()).toBe("12");
+    expect(execFileSync("psql", [env.DB_URL, "-Atc", "select count(*) from engine.flow_steps"], { encoding: "utf8" }).trim()).toBe("13");
   });
 });

@@ -14,7 +14,7 @@ import type { MovieInputs } from "../packages/shared/src/movie.ts";
 import { drain, type StepHandler } from "../packages/shared/src/steps/runner.ts";
 import { outputPath } from "../packages/shared/src/steps/cinematic.ts";
 import { downloadObject, uploadObject } from "../packages/shared/src/storage.ts";
-import { mergeMovie, normalizeSegment, PLATFORM_PRESETS, probe } from "../packages/media/ffmpeg.ts";
+import { joinMovie, mixAudio, normalizeSegment, PLATFORM_PRESETS, probe } from "../packages/media/ffmpeg.ts";
 
 const NAME = "media-worker";
 /** ffmpeg jobs at once: one per core by default. */
@@ -57,20 +57,21 @@ const normalize: StepHandler = (t) =>
     return { segment_path: segmentPath, normalized_path: normalizedPath, seconds: result.seconds };
   });
 
-/** The normalised segments joined without re-encoding video, narration at each scene's
- * start, music ducked under it, loudness for the platform; plus a poster. */
-const merge: StepHandler = (t) =>
+/** Downloads Storage objects into a scratch directory; answers the local file. */
+const fetcher = (dir: string) => async (bucket: string, path: string, file: string) => {
+  await Deno.writeFile(`${dir}/${file}`, await downloadObject(bucket, path));
+  return `${dir}/${file}`;
+};
+
+/** The soundtrack, as soon as the narrations exist (segments are still generating): narration
+ * at each scene's start, music ducked under it, loudness for the platform. */
+const mixSoundtrack: StepHandler = (t) =>
   inScratch(async (dir) => {
     const run = inputs(t);
-    const segments = t.deps.normalize as { normalized_path: string }[];
     const narrations = (t.deps.narration ?? []) as { scene_id: string; audio_path: string }[];
-    const fetchTo = async (bucket: string, path: string, file: string) => {
-      await Deno.writeFile(`${dir}/${file}`, await downloadObject(bucket, path));
-      return `${dir}/${file}`;
-    };
+    const fetchTo = fetcher(dir);
     const preset = PLATFORM_PRESETS[run.platform];
-    const { seconds } = await mergeMovie({
-      segments: await Promise.all(segments.map((s, i) => fetchTo("outputs", s.normalized_path, `segment-${i}.mp4`))),
+    const { seconds } = await mixAudio({
       sceneSeconds: run.scenes.map((s) => s.duration),
       narrations: await Promise.all(run.scenes.map((s, i) => {
         const spoken = narrations.find((n) => n.scene_id === s.id);
@@ -78,6 +79,25 @@ const merge: StepHandler = (t) =>
       })),
       music: run.music_path ? await fetchTo("assets", run.music_path, "music") : null,
       lufs: preset.lufs, truePeak: preset.truePeak, audioRate: preset.audioRate, audioBitrate: preset.audioBitrate,
+      output: `${dir}/soundtrack.m4a`,
+    });
+    const audioPath = outputPath(t, "soundtrack.m4a");
+    await uploadObject("outputs", audioPath, await Deno.readFile(`${dir}/soundtrack.m4a`), "audio/mp4");
+    return { audio_path: audioPath, seconds };
+  });
+
+/** The movie: normalised segments and the soundtrack joined by copying packets; a poster. */
+const merge: StepHandler = (t) =>
+  inScratch(async (dir) => {
+    const run = inputs(t);
+    const segments = t.deps.normalize as { normalized_path: string }[];
+    const { audio_path } = t.deps.mix_audio as { audio_path: string };
+    const fetchTo = fetcher(dir);
+    const { seconds } = await joinMovie({
+      segments: await Promise.all(segments.map((s, i) => fetchTo("outputs", s.normalized_path, `segment-${i}.mp4`))),
+      audio: await fetchTo("outputs", audio_path, "soundtrack.m4a"),
+      seconds: run.scenes.reduce((sum, s) => sum + s.duration, 0),
+      posterAt: run.scenes[0].duration / 2,
       output: `${dir}/movie.mp4`,
       poster: `${dir}/poster.jpg`,
     });
@@ -88,7 +108,7 @@ const merge: StepHandler = (t) =>
     return { video_path: videoPath, poster_path: posterPath, seconds };
   });
 
-const handlers = { normalize, merge };
+const handlers = { normalize, mix_audio: mixSoundtrack, merge };
 const work = () => drain(NAME, handlers, CONCURRENCY).catch((err) => logError(NAME, err));
 
 const listener = postgres(config().SUPABASE_DB_URL, { max: 1, onnotice: () => {} });

@@ -123,17 +123,16 @@ export async function normalizeSegment(spec: SegmentSpec): Promise<{ seconds: nu
   });
 }
 
-export type MergeSpec = {
-  segments: string[];
+/** The movie's soundtrack: what it is made of, and where the AAC file (.m4a) goes. */
+export type AudioSpec = {
   sceneSeconds: number[];
-  narrations: (string | null)[];
+  narrations: (string | null)[];  // per scene: laid at the scene's start, cut at its end; null = none
   music: string | null;
   lufs: number;
   truePeak: number;
   audioRate: number;
   audioBitrate: string;
   output: string;
-  poster: string;
 };
 
 /**
@@ -141,7 +140,7 @@ export type MergeSpec = {
  * their scene's end and laid at its start, music looped to the total, ducked under the
  * narration and faded out. Null when there is neither narration nor music.
  */
-function mixGraph(spec: MergeSpec, total: number, fmt: string) {
+function mixGraph(spec: AudioSpec, total: number, fmt: string) {
   const inputs: string[] = [];
   const chains: string[] = [];
   const speech: string[] = [];
@@ -177,35 +176,29 @@ function mixGraph(spec: MergeSpec, total: number, fmt: string) {
 const dbToGain = (db: number) => Math.pow(10, db / 20);
 
 /**
- * Joins the normalised segments by copying their H.264 packets (concat demuxer) and encodes
- * the one audio stream, AAC, +faststart, exactly sum(sceneSeconds) long.
+ * The whole soundtrack, AAC, exactly sum(sceneSeconds) long. It needs no video, so the media
+ * worker makes it as soon as the narrations exist, while segments are still generating; the
+ * join then only copies packets.
  *
  * Loudness in two passes, neither of them loudnorm: pass one renders the mix to a WAV while
- * ebur128 measures it (~0.4 s for 60 s); pass two, which also joins the video, applies one
- * gain to the target and a peak limiter 0.5 dB under the true-peak target. loudnorm costs
- * ~1.9 s per pass here (it resamples to 192 kHz), so two-pass loudnorm would be ~4 s and
- * one-pass loudnorm (~2 s) is a "live" normaliser that pumps between sentences; a measured
- * linear gain is exact for the integrated loudness and keeps the voice's dynamics.
+ * ebur128 measures it (~0.4 s for 60 s); pass two applies one gain to the target and a peak
+ * limiter 0.5 dB under the true-peak target. loudnorm costs ~1.9 s per pass here (it
+ * resamples to 192 kHz), so two-pass loudnorm would be ~4 s and one-pass loudnorm (~2 s) is a
+ * "live" normaliser that pumps between sentences; a measured linear gain is exact for the
+ * integrated loudness and keeps the voice's dynamics.
  *
  * AAC encoding is the largest single cost (~0.9-1.2 CPU s for 60 s). The native encoder's
  * default coder (twoloop) stays: its "fast" coder was faster on speech over silence but slower
  * on speech over music (0.6 vs 1.1 s, 1.2 vs 0.9 s), and twoloop sounds better.
- *
- * The poster comes from the first segment: its packets are the movie's, so the frame is the
- * movie's, and it is made while the movie is written.
  */
-export async function mergeMovie(spec: MergeSpec): Promise<{ seconds: number }> {
-  const n = spec.segments.length;
-  if (!n || spec.sceneSeconds.length !== n || spec.narrations.length !== n) {
-    throw new Error(`mergeMovie: ${n} segments, ${spec.sceneSeconds.length} scene lengths and ${spec.narrations.length} narrations must match`);
+export async function mixAudio(spec: AudioSpec): Promise<{ seconds: number }> {
+  if (spec.sceneSeconds.length !== spec.narrations.length) {
+    throw new Error(`mixAudio: ${spec.sceneSeconds.length} scene lengths and ${spec.narrations.length} narrations must match`);
   }
   const total = spec.sceneSeconds.reduce((a, b) => a + b, 0);
   const fmt = `aresample=${spec.audioRate},aformat=sample_fmts=fltp:channel_layouts=stereo`;
   const exact = `${fmt},apad=whole_dur=${total},atrim=end=${total},asetpts=N/SR/TB`;
   return await withTempDir(async (dir) => {
-    const list = join(dir, "segments.ffconcat");
-    await writeFile(list, `ffconcat version 1.0\n${spec.segments.map((s) => `file '${s.replaceAll("'", `'\\''`)}'\n`).join("")}`);
-    const poster = ffmpeg(["-loglevel", "error", "-ss", String(spec.sceneSeconds[0] / 2), "-i", spec.segments[0], "-frames:v", "1", "-q:v", "3", spec.poster]);
     // No narration and no music: still a silent AAC track (players and platforms expect one).
     let audio = { inputs: [] as string[], graph: `anullsrc=r=${spec.audioRate}:cl=stereo,atrim=end=${total}[aout]` };
     const mix = mixGraph(spec, total, fmt);
@@ -223,17 +216,57 @@ export async function mergeMovie(spec: MergeSpec): Promise<{ seconds: number }> 
       const limit = Math.max(0.0625, dbToGain(spec.truePeak - 0.5));
       audio = {
         inputs: ["-i", wav],
-        graph: `[1:a:0]volume=${gain.toFixed(2)}dB,alimiter=limit=${limit.toFixed(4)}:level=false:latency=true:attack=5:release=50,${exact}[aout]`,
+        graph: `[0:a:0]volume=${gain.toFixed(2)}dB,alimiter=limit=${limit.toFixed(4)}:level=false:latency=true:attack=5:release=50,${exact}[aout]`,
       };
     }
+    await ffmpeg([
+      "-loglevel", "error", ...audio.inputs, "-filter_complex", audio.graph, "-map", "[aout]",
+      "-c:a", "aac", "-b:a", spec.audioBitrate, "-ar", String(spec.audioRate), "-ac", "2", "-t", String(total),
+      "-map_metadata", "-1", spec.output,
+    ]);
+    return { seconds: (await probe(spec.output)).duration };
+  });
+}
+
+/** Normalised segments and a soundtrack (mixAudio's), and where the movie and its poster go. */
+export type JoinSpec = { segments: string[]; audio: string; seconds: number; posterAt: number; output: string; poster: string };
+
+/**
+ * The movie: the segments' H.264 packets copied (concat demuxer) and the soundtrack's AAC
+ * packets copied, +faststart, cut at exactly `seconds`. Nothing is encoded, so this is the
+ * only work left when the last segment arrives (besides normalising it). The poster comes
+ * from the segment under `posterAt`: its packets are the movie's, so the frame is the
+ * movie's, and it is made while the movie is written.
+ */
+export async function joinMovie(spec: JoinSpec): Promise<{ seconds: number }> {
+  return await withTempDir(async (dir) => {
+    const list = join(dir, "segments.ffconcat");
+    await writeFile(list, `ffconcat version 1.0\n${spec.segments.map((s) => `file '${s.replaceAll("'", `'\\''`)}'\n`).join("")}`);
+    const poster = ffmpeg(["-loglevel", "error", "-ss", String(spec.posterAt), "-i", spec.segments[0], "-frames:v", "1", "-q:v", "3", spec.poster]);
     // auto_convert off: otherwise the demuxer runs h264_mp4toannexb and every key frame gains an in-band SPS/PPS copy.
     await ffmpeg([
-      "-loglevel", "error", "-f", "concat", "-safe", "0", "-auto_convert", "0", "-i", list, ...audio.inputs, "-filter_complex", audio.graph,
-      "-map", "0:v:0", "-map", "[aout]", "-c:v", "copy", "-c:a", "aac", "-b:a", spec.audioBitrate, "-ar", String(spec.audioRate), "-ac", "2",
-      "-t", String(total), "-video_track_timescale", String(VIDEO_TIMESCALE), "-map_metadata", "-1", "-movflags", "+faststart", spec.output,
+      "-loglevel", "error", "-f", "concat", "-safe", "0", "-auto_convert", "0", "-i", list, "-i", spec.audio,
+      "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", String(spec.seconds),
+      "-video_track_timescale", String(VIDEO_TIMESCALE), "-map_metadata", "-1", "-movflags", "+faststart", spec.output,
     ]);
     await poster;
     return { seconds: (await probe(spec.output)).duration };
+  });
+}
+
+/** Everything at once (mixAudio, then joinMovie): the movie from segments and its sound. */
+export type MergeSpec = Omit<AudioSpec, "output"> & { segments: string[]; output: string; poster: string };
+
+export async function mergeMovie(spec: MergeSpec): Promise<{ seconds: number }> {
+  const n = spec.segments.length;
+  if (!n || spec.sceneSeconds.length !== n) {
+    throw new Error(`mergeMovie: ${n} segments and ${spec.sceneSeconds.length} scene lengths must match`);
+  }
+  const seconds = spec.sceneSeconds.reduce((a, b) => a + b, 0);
+  return await withTempDir(async (dir) => {
+    const audio = join(dir, "soundtrack.m4a");
+    await mixAudio({ ...spec, output: audio });
+    return await joinMovie({ segments: spec.segments, audio, seconds, posterAt: spec.sceneSeconds[0] / 2, output: spec.output, poster: spec.poster });
   });
 }
 

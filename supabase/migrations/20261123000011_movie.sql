@@ -1,6 +1,7 @@
 -- The movie pipeline (MovieFlow): scene images and narrations in parallel, one Jimeng
--- segment per scene, each normalised by the media worker as soon as it is stored, then one
--- merge. Inputs are validated by the `video` function (packages/shared/src/api/movie.ts).
+-- segment per scene, each normalised by the media worker as soon as it is stored, the
+-- soundtrack mixed as soon as the narrations exist, then a join that only copies packets.
+-- Inputs are validated by the `video` function (packages/shared/src/api/movie.ts).
 
 insert into engine.flow_steps (pipeline, step, handler, kind, map_over, run_if_input, capacity_key, weight,
                                publish_output, lease_seconds, starts_per_element, runs_on, poll_every) values
@@ -9,14 +10,16 @@ insert into engine.flow_steps (pipeline, step, handler, kind, map_over, run_if_i
   -- Jimeng has no webhook: its tasks are polled every 2 s.
   ('movie', 'segment', 'jimeng-video', 'map', 'inputs.scenes', null, 'volcengine:jimeng', 60, false, 20, false, 'edge_function', '2 seconds'),
   ('movie', 'normalize', 'media-worker', 'map', 'segment', null, null, 15, false, 30, true, 'worker', null),
-  -- POST video/segment makes segments alone: no `merge` input, no merge.
-  ('movie', 'merge', 'media-worker', 'single', null, 'merge', null, 15, true, 30, false, 'worker', null);
+  -- POST video/segment makes segments alone: no `merge` input, no soundtrack, no merge.
+  ('movie', 'mix_audio', 'media-worker', 'single', null, 'merge', null, 5, false, 30, false, 'worker', null),
+  ('movie', 'merge', 'media-worker', 'single', null, 'merge', null, 10, true, 30, false, 'worker', null);
 
 insert into engine.flow_deps (pipeline, step, depends_on) values
   ('movie', 'segment', 'scene_image'),
   ('movie', 'normalize', 'segment'),
+  ('movie', 'mix_audio', 'narration'),
   ('movie', 'merge', 'normalize'),
-  ('movie', 'merge', 'narration');
+  ('movie', 'merge', 'mix_audio');
 
 -- A movie's scenes: each segment's state, counting its normalisation (a segment is
 -- completed once it is stored and normalised), and where its stored video is. No provider

@@ -1,9 +1,9 @@
 -- The movie pipeline's graph: a segment's normalisation starts as soon as that segment is
--- stored (not when all are), the merge waits for every normalisation and narration, Jimeng
+-- stored (not when all are), the merge waits for every normalisation and the soundtrack, Jimeng
 -- tasks are polled every 2 s, the media worker is woken by NOTIFY (not HTTP), and a
 -- rejected scene of a completed movie re-runs alone, charged alone.
 begin;
-select plan(20);
+select plan(21);
 
 select tests.create_user('movie@test.local', 100000) as uid \gset
 select set_config('request.jwt.claims', json_build_object('sub', :'uid', 'role', 'authenticated')::text, true);
@@ -62,8 +62,11 @@ begin
   end loop;
   perform tests.complete(gid, 'narration', '{"scene_id": "b", "audio_path": "b.mp3", "duration_ms": 1200}');
 end $$;
+select is((select count(*)::int from engine.tasks where generation_id = :'gid' and step = 'merge'), 0,
+  'the narration is done: the soundtrack is mixed, the merge waits for it');
+select tests.complete(:'gid', 'mix_audio', '{"audio_path": "a.m4a", "seconds": 25}');
 select is((select (element is null, handler) from engine.tasks where generation_id = :'gid' and step = 'merge'),
-  (true, 'media-worker'::text), 'the merge starts once every normalisation and narration is done');
+  (true, 'media-worker'::text), 'the merge starts once every normalisation and the soundtrack are done');
 select task_id as merge_id, lease_token as merge_lease, deps -> 'normalize' as normalized
 from engine.start_tasks('media-worker', 100) where generation_id = :'gid' and step = 'merge' \gset
 select is(:'normalized'::jsonb, '[{"segment_path": "s/a.mp4", "normalized_path": "n/a.ts", "seconds": 10},
@@ -82,7 +85,7 @@ select is((select (status, billing_round, credits_reserved) from public.generati
   ('running'::public.generation_status, 2, 160), 'the movie runs again, reserving only segment b (150) and the merge (10)');
 select is((select array_agg(step || ':' || task_index || ':' || status order by step, task_index) from engine.tasks
            where generation_id = :'gid' and status <> 'completed'), array['segment:1:queued'],
-  'only segment b is queued; the other segments, normalisations and the narration keep their work');
+  'only segment b is queued; the other segments, normalisations, the narration and the soundtrack keep their work');
 do $$
 declare
   c record;
