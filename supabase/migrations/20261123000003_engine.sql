@@ -13,7 +13,7 @@ create table engine.settings (
   redispatch_after interval not null default '15 seconds',  -- a wake-up not claimed by then is sent again
   wake_coalesce interval not null default '1 second',       -- one outstanding wake-up per function
   webhook_recheck_interval interval not null default '3 seconds',
-  first_poll_after interval not null default '5 seconds',
+  first_poll_after interval not null default '10 seconds',  -- webhooks normally finish first; polls are the fallback
   max_poll_interval interval not null default '60 seconds',
   poll_batch_size integer not null default 50,
   capacity_scale numeric not null default 1,                -- local testing only: scales every limit

@@ -64,10 +64,11 @@ async function runTask(t: Task, handler: StepHandler): Promise<void> {
 
 const draining = new Map<string, { again: boolean; woken: boolean }>();
 
-/** Claims and runs due tasks until none is left (at most `maxInFlight` at a time); waits out
- * short backoffs and capacity waits. One drain per function and process: a wake-up during a
+/** Claims and runs due tasks until none is left; waits out short backoffs and capacity waits.
+ * `maxInFlight` bounds CPU-bound work (the media worker); provider calls mostly wait, so an
+ * edge function takes all it can. One drain per function and process: a wake-up during a
  * drain asks for one more pass. */
-export async function drain(name: string, handlers: Record<string, StepHandler>, maxInFlight = CLAIM_BATCH) {
+export async function drain(name: string, handlers: Record<string, StepHandler>, maxInFlight = Infinity) {
   const running = draining.get(name);
   if (running) {
     running.again = running.woken = true;
