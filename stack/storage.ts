@@ -70,8 +70,9 @@ async function caller(req: Request) {
 const ownFolder = (claims: JwtClaims, o: ObjectRef) => claims.role === "authenticated" && o.path.split("/")[0] === claims.sub;
 
 // "users read their own selfies and assets" and "users upload selfies and assets to their own folder".
+const USER_BUCKETS = new Set(["selfies", "assets"]);
 function mayAccess(claims: JwtClaims | null, o: ObjectRef) {
-  return !!claims && (claims.role === "service_role" || ((o.bucket === "selfies" || o.bucket === "assets") && ownFolder(claims, o)));
+  return !!claims && (claims.role === "service_role" || (USER_BUCKETS.has(o.bucket) && ownFolder(claims, o)));
 }
 
 const file = (o: ObjectRef) => `${STORAGE_DIR}/${o.bucket}/${o.path}`;

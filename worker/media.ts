@@ -14,7 +14,7 @@ import type { MovieInputs } from "../packages/shared/src/movie.ts";
 import { drain, type StepHandler } from "../packages/shared/src/steps/runner.ts";
 import { outputPath } from "../packages/shared/src/steps/cinematic.ts";
 import { downloadObject, uploadObject } from "../packages/shared/src/storage.ts";
-import { joinMovie, mixAudio, normalizeSegment, PLATFORM_PRESETS, probe } from "../packages/media/ffmpeg.ts";
+import { joinMovie, mixAudio, normalizeSegment, PLATFORM_PRESETS, probe, withTempDir } from "../packages/media/ffmpeg.ts";
 
 const NAME = "media-worker";
 /** ffmpeg jobs at once: one per core by default. */
@@ -25,20 +25,10 @@ const FADE_SECONDS = 0.3;
 
 const inputs = (t: Task) => t.inputs as MovieInputs;
 
-/** A scratch directory for one task, removed whatever happens. */
-async function inScratch<T>(work: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "reelforge-media-" });
-  try {
-    return await work(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-}
-
 /** A Jimeng segment, copied out at once (its URL lives an hour) and, for a movie, normalised
  * to the platform's canvas while the other segments are still generating. */
 const normalize: StepHandler = (t) =>
-  inScratch(async (dir) => {
+  withTempDir(async (dir) => {
     const run = inputs(t);
     const scene = run.scenes[t.task_index];
     const { provider_video_url } = t.element as { provider_video_url: string };
@@ -66,7 +56,7 @@ const fetcher = (dir: string) => async (bucket: string, path: string, file: stri
 /** The soundtrack, as soon as the narrations exist (segments are still generating): narration
  * at each scene's start, music ducked under it, loudness for the platform. */
 const mixSoundtrack: StepHandler = (t) =>
-  inScratch(async (dir) => {
+  withTempDir(async (dir) => {
     const run = inputs(t);
     const narrations = (t.deps.narration ?? []) as { scene_id: string; audio_path: string }[];
     const fetchTo = fetcher(dir);
@@ -88,7 +78,7 @@ const mixSoundtrack: StepHandler = (t) =>
 
 /** The movie: normalised segments and the soundtrack joined by copying packets; a poster. */
 const merge: StepHandler = (t) =>
-  inScratch(async (dir) => {
+  withTempDir(async (dir) => {
     const run = inputs(t);
     const segments = t.deps.normalize as { normalized_path: string }[];
     const { audio_path } = t.deps.mix_audio as { audio_path: string };

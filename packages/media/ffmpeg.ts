@@ -62,7 +62,8 @@ async function ffmpeg(args: string[]) {
   }
 }
 
-async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+/** A scratch directory for one piece of work, removed whatever happens. */
+export async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "reelforge-media-"));
   try {
     return await work(dir);

@@ -327,7 +327,9 @@ begin
     select f.* from engine.flow_steps f
     where f.pipeline = new.pipeline and f.map_over = new.step and f.starts_per_element
   loop
-    select * into run from public.generations where id = new.generation_id;
+    if run.id is null then
+      select * into run from public.generations where id = new.generation_id;
+    end if;
     perform engine.insert_tasks(run, s, jsonb_build_array(new.output), new.task_index);
   end loop;
   perform engine.refresh_progress(new.generation_id);

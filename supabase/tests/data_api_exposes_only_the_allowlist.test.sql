@@ -2,7 +2,7 @@
 -- and authenticated reach: exactly these functions and columns. Secrets (tokens, leases,
 -- provider task ids and URLs) live in the engine schema, which it does not expose.
 begin;
-select plan(5);
+select plan(6);
 
 select is((
   select string_agg(r.rolname || ':' || n.nspname::text || '.' || p.proname::text, ' '
@@ -37,6 +37,11 @@ select is_empty($$
 
 select ok(not has_schema_privilege('authenticated', 'engine', 'usage') and not has_schema_privilege('anon', 'engine', 'usage'),
   'the engine schema is out of reach');
+
+-- The app schema (create, cancel, retry, a movie's segments) is not exposed, and never to anon.
+select is((select count(*)::int from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+           where n.nspname = 'app' and has_function_privilege('anon', p.oid, 'execute')), 0,
+  'anon executes nothing in the app schema');
 
 -- A function created later by the migration role is not executable by PUBLIC.
 create function public.created_after_the_migrations() returns int language sql as 'select 1';

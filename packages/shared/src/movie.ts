@@ -131,6 +131,10 @@ async function requireOwnFile(userId: string, path: string | null | undefined, f
 }
 
 const modeOf = (first: unknown, last: unknown): JimengMode => (last ? "i2v_first_tail" : first ? "i2v_first" : "t2v");
+const framePaths = (first?: string, last?: string) => ({
+  ...(first ? { first_frame_path: first } : {}),
+  ...(last ? { last_frame_path: last } : {}),
+});
 
 export async function movieInputs(userId: string, req: MovieRequest): Promise<MovieInputs> {
   for (const [i, s] of req.scenes.entries()) {
@@ -158,8 +162,7 @@ export async function movieInputs(userId: string, req: MovieRequest): Promise<Mo
       mode: modeOf(s.firstFrame || s.sceneImage, s.lastFrame),
       aspect_ratio: "9:16",
       seed: -1,
-      ...(s.firstFrame ? { first_frame_path: s.firstFrame } : {}),
-      ...(s.lastFrame ? { last_frame_path: s.lastFrame } : {}),
+      ...framePaths(s.firstFrame, s.lastFrame),
     })),
     scene_images: req.scenes.filter((s) => s.sceneImage).map((s) => {
       const opts = s.sceneImage === true ? {} : s.sceneImage!;
@@ -198,8 +201,7 @@ export async function segmentInputs(userId: string, segments: SegmentRequest[]):
       mode: JIMENG_MODELS[s.model].mode,
       aspect_ratio: s.parameters.aspectRatio,
       seed: s.parameters.seed,
-      ...(s.firstFrame ? { first_frame_path: s.firstFrame } : {}),
-      ...(s.lastFrame ? { last_frame_path: s.lastFrame } : {}),
+      ...framePaths(s.firstFrame, s.lastFrame),
     })),
     scene_images: [],
     narrations: [],
