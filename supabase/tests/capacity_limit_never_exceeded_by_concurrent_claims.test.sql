@@ -8,8 +8,7 @@ select extensions.dblink_connect('setup', 'dbname=postgres host=127.0.0.1 port=5
 create function pg_temp.clean_up() returns text language sql as $$
   select extensions.dblink_exec('setup', $c$
     update engine.settings set max_active_generations_per_user = 3;
-    delete from engine.tasks where user_id in (select id from auth.users where email like 'capacity-%@test.local');
-    delete from auth.users where email like 'capacity-%@test.local';
+    do $d$ begin perform tests.remove_users('capacity-%@test.local'); end $d$;
     delete from engine.flow_steps where step = 'capacity_probe';
     delete from engine.provider_capacity where key = 'test:capacity';$c$)
 $$;

@@ -4,8 +4,8 @@ begin;
 select plan(4);
 
 select extensions.dblink_connect('setup', 'dbname=postgres host=127.0.0.1 port=54322 user=postgres');
-select uid from extensions.dblink('setup',
-  $$ select tests.create_user('concurrent-' || gen_random_uuid() || '@test.local', 555)::text $$) as t(uid uuid) \gset
+select 'concurrent-' || gen_random_uuid() || '@test.local' as email \gset
+select uid from extensions.dblink('setup', format($$ select tests.create_user(%L, 555)::text $$, :'email')) as t(uid uuid) \gset
 
 -- Six sessions each try to create a 185 MC generation at the same moment: three fit.
 select extensions.dblink_connect('c' || i, 'dbname=postgres host=127.0.0.1 port=54322 user=postgres') from generate_series(1, 6) i;
@@ -26,9 +26,8 @@ select is((select count(*)::int from outcomes where err like '%balance is%'), 3,
 select is((select sum(amount)::int from public.credit_ledger where user_id = :'uid' and kind = 'reserve'), 555,
   'the reserve rows add up to the grant');
 
--- The live stack is working on these runs: take their tasks first (the engine's lock order,
--- tasks before runs), then the user.
-select extensions.dblink_exec('setup', format('delete from engine.tasks where user_id = %L; delete from auth.users where id = %L', :'uid', :'uid'));
+-- The live stack is working on these runs (tests.remove_users takes it into account).
+select extensions.dblink_exec('setup', format('do $d$ begin perform tests.remove_users(%L); end $d$', :'email'));
 select extensions.dblink_disconnect(name) from unnest(extensions.dblink_get_connections()) name;
 select * from finish();
 rollback;

@@ -48,6 +48,25 @@ end $$;
 
 grant execute on all functions in schema tests to anon, authenticated;
 
+-- Removes committed test users (and their runs) while the live stack may be working on those
+-- runs: their tasks first (the engine's lock order), and again if a worker's transaction and
+-- this one still deadlock (Postgres then aborts one of them; the worker's retries itself).
+create or replace function tests.remove_users(p_email_like text) returns void
+language plpgsql as $$
+begin
+  for attempt in 1..5 loop
+    begin
+      delete from engine.tasks where user_id in (select id from auth.users where email like p_email_like);
+      delete from auth.users where email like p_email_like;
+      return;
+    exception when deadlock_detected then
+      if attempt = 5 then
+        raise;
+      end if;
+    end;
+  end loop;
+end $$;
+
 -- Provider capacity as if nothing had been used (inside the test's transaction).
 create or replace function tests.free_capacity() returns void language sql as $$
   update engine.settings set capacity_scale = 1000;
