@@ -7,10 +7,10 @@
 //   deno run -A worker/media.ts      (env: SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY, SUPABASE_DB_URL, JWT_SECRET)
 import postgres from "postgres";
 import { config } from "../packages/shared/src/config.ts";
-import type { Task } from "../packages/shared/src/engine.ts";
+import { cachePut, type Task } from "../packages/shared/src/engine.ts";
 import { readPublicMedia } from "../packages/shared/src/fetch-public.ts";
 import { logError } from "../packages/shared/src/log.ts";
-import type { MovieInputs } from "../packages/shared/src/movie.ts";
+import type { MovieInputs, MovieScene } from "../packages/shared/src/movie.ts";
 import { drain, type StepHandler } from "../packages/shared/src/steps/runner.ts";
 import { outputPath } from "../packages/shared/src/steps/cinematic.ts";
 import { downloadObject, uploadObject } from "../packages/shared/src/storage.ts";
@@ -25,17 +25,27 @@ const FADE_SECONDS = 0.3;
 
 const inputs = (t: Task) => t.inputs as MovieInputs;
 
-/** A Jimeng segment, copied out at once (its URL lives an hour) and, for a movie, normalised
- * to the platform's canvas while the other segments are still generating. */
+/** The segment's video, stored in this run's folder: a provider's copied out at once (its URL
+ * lives an hour) and remembered by the media cache when its request may be repeated; one
+ * from the cache is there already. */
+async function storedSegment(t: Task, scene: MovieScene): Promise<{ path: string; bytes: Uint8Array<ArrayBuffer> }> {
+  const segment = t.element as { provider_video_url?: string; video_path?: string };
+  if (segment.video_path) return { path: segment.video_path, bytes: await downloadObject("outputs", segment.video_path) };
+  const raw = await readPublicMedia("volcengine", segment.provider_video_url!, "video");
+  const path = outputPath(t, `segments/${scene.id}.mp4`);
+  await uploadObject("outputs", path, raw.bytes, "video/mp4");
+  if (scene.cache_key) await cachePut(t.user_id, "segment", scene.cache_key, path, { mime_type: "video/mp4" });
+  return { path, bytes: raw.bytes };
+}
+
+/** A segment, for a movie normalised to the platform's canvas while the other segments are
+ * still generating (a talking head shorter than its scene holds its last frame). */
 const normalize: StepHandler = (t) =>
   withTempDir(async (dir) => {
     const run = inputs(t);
     const scene = run.scenes[t.task_index];
-    const { provider_video_url } = t.element as { provider_video_url: string };
-    const raw = await readPublicMedia("volcengine", provider_video_url, "video");
-    const segmentPath = outputPath(t, `segments/${scene.id}.mp4`);
-    await uploadObject("outputs", segmentPath, raw.bytes, "video/mp4");
-    await Deno.writeFile(`${dir}/raw.mp4`, raw.bytes);
+    const { path: segmentPath, bytes } = await storedSegment(t, scene);
+    await Deno.writeFile(`${dir}/raw.mp4`, bytes);
     if (!run.merge) return { segment_path: segmentPath, seconds: (await probe(`${dir}/raw.mp4`)).duration };
     const fade = run.transitions ? FADE_SECONDS : 0;
     const result = await normalizeSegment({

@@ -14,9 +14,19 @@ create type public.task_status as enum (
   'completed', 'failed', 'canceled'
 );
 
+-- Several generations asked for at once (MovieFlow's batch_generate): one after another when
+-- not parallel, else side by side within the owner's active-generation slots.
+create table public.generation_batches (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  parallel boolean not null default true,
+  created_at timestamptz not null default now()
+);
+
 create table public.generations (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
+  batch_id uuid references public.generation_batches (id) on delete cascade,
   pipeline public.pipeline_kind not null,
   status public.generation_status not null default 'queued',
   step text,                                  -- the step started most recently (for display)
@@ -43,6 +53,7 @@ create table public.generations (
 );
 
 create index generations_user_created_idx on public.generations (user_id, created_at desc);
+create index generations_batch_idx on public.generations (batch_id, created_at) where batch_id is not null;
 create index generations_admission_idx on public.generations (user_id, created_at) where status = 'queued';
 create index generations_deadline_idx on public.generations (deadline) where status = 'running';
 create index generations_public_idx on public.generations (completed_at desc)

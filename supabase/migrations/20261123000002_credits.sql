@@ -8,7 +8,8 @@ create table public.credit_accounts (
 );
 
 -- reserve: the quote, at create (or the unpaid rest, at retry); capture: one task's price, once
--- its paid work started; refund: a failed task's capture given back; release: what a round
+-- its paid work started; refund: the capture of a task that failed or was answered from the
+-- media cache, given back; release: what a round
 -- reserved and never captured, when it ends.
 create type public.ledger_kind as enum ('grant', 'reserve', 'capture', 'refund', 'release');
 
@@ -61,6 +62,8 @@ insert into public.price_list (pipeline, sku, credits, label) values
   ('movie', 'segment:720p:10s', 200, '720p 10 s segment'),
   ('movie', 'segment:1080p:5s', 150, '1080p 5 s segment'),
   ('movie', 'segment:1080p:10s', 300, '1080p 10 s segment'),
+  ('movie', 'talking_head:5s', 120, '5 s talking head'),
+  ('movie', 'talking_head:10s', 240, '10 s talking head'),
   ('movie', 'scene_image', 20, 'scene image'),
   ('movie', 'narration', 5, 'narration'),
   ('movie', 'merge', 10, 'merge');
@@ -85,10 +88,13 @@ language sql immutable set search_path = '' as $$
     end, true)
   ) as l (pipeline, step, sku, included)
   where l.pipeline = p_pipeline and l.included
-  -- A movie: one line per scene's segment (by tier and length), scene image and narration.
+  -- A movie: one line per scene's segment (a Jimeng clip by tier and length, or a talking
+  -- head by length), scene image and narration.
   union all
   select 'segment', (e.ord - 1)::integer,
-         format('segment:%s:%ss', case when (p_inputs ->> 'hd')::boolean then '1080p' else '720p' end, e.value ->> 'duration')
+         case when e.value ->> 'kind' = 'talking_head' then format('talking_head:%ss', e.value ->> 'duration')
+              else format('segment:%s:%ss', case when (p_inputs ->> 'hd')::boolean then '1080p' else '720p' end,
+                          e.value ->> 'duration') end
   from jsonb_array_elements(p_inputs -> 'scenes') with ordinality as e (value, ord) where p_pipeline = 'movie'
   union all
   select 'scene_image', (e.ord - 1)::integer, 'scene_image'

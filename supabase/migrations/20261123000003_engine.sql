@@ -80,6 +80,7 @@ create table engine.flow_deps (
   pipeline public.pipeline_kind not null,
   step text not null,
   depends_on text not null,
+  run_if_input text,                        -- a dependency only when this input is present
   primary key (pipeline, step, depends_on),
   foreign key (pipeline, step) references engine.flow_steps (pipeline, step),
   foreign key (pipeline, depends_on) references engine.flow_steps (pipeline, step),

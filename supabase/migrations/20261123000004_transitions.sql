@@ -78,8 +78,11 @@ begin
       message = format('Task %s (%s) cannot go from %s to %s', old.id, old.step, old.status, new.status);
   end if;
 
-  -- A failed task gives back its capture (metering: the user pays for work that worked).
-  if new.status = 'failed' and old.status <> 'failed' and old.charged_round is not null then
+  -- A failed task gives back its capture (metering: the user pays for work that worked), and
+  -- so does one answered from the media cache (no provider work was done).
+  if old.charged_round is not null
+     and ((new.status = 'failed' and old.status <> 'failed')
+          or (new.status = 'completed' and new.output ->> 'cached' = 'true')) then
     perform engine.refund_task(old);
     new.charged_round := null;
   end if;
@@ -103,6 +106,12 @@ end $$;
 
 create trigger tasks_guard before update on engine.tasks
   for each row execute function engine.guard_task();
+
+-- Whether a dependency holds for a run: a conditional one only when its input is present.
+create function engine.dep_applies(p_dep engine.flow_deps, p_inputs jsonb) returns boolean
+language sql immutable set search_path = '' as $$
+  select p_dep.run_if_input is null or nullif(p_inputs ->> p_dep.run_if_input, '') is not null
+$$;
 
 -- A task's own progress: done 100, a provider task its reported percent, else 0.
 create function engine.task_progress(p_status public.task_status, p_provider_progress smallint)
@@ -215,6 +224,7 @@ begin
   update engine.step_states s set remaining_deps = s.remaining_deps - 1
   from public.generations g, engine.flow_deps d
   where g.id = p_generation_id and d.pipeline = g.pipeline and d.depends_on = p_step
+    and engine.dep_applies(d, g.inputs)
     and s.generation_id = p_generation_id and s.step = d.step;
 
   select f.publish_output into publish

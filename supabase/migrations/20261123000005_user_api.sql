@@ -96,7 +96,8 @@ begin
   where g.id = p_generation_id
   returning * into run;
   insert into engine.step_states (generation_id, step, remaining_deps)
-  select run.id, f.step, (select count(*) from engine.flow_deps d where d.pipeline = f.pipeline and d.step = f.step)
+  select run.id, f.step, (select count(*) from engine.flow_deps d
+                          where d.pipeline = f.pipeline and d.step = f.step and engine.dep_applies(d, run.inputs))
   from engine.flow_steps f where f.pipeline = run.pipeline
   on conflict do nothing;
   -- A retried run resumes: its queued tasks are woken now.
@@ -118,9 +119,14 @@ begin
   loop
     exit when (select count(*) from public.generations where user_id = p_user_id and status = 'running')
               >= (engine.settings()).max_active_generations_per_user;
-    select id into next_id from public.generations
-    where user_id = p_user_id and status = 'queued' order by created_at, id limit 1
-    for update skip locked;
+    -- A run of a sequential batch waits while another run of its batch is running.
+    select g.id into next_id from public.generations g
+    where g.user_id = p_user_id and g.status = 'queued'
+      and not exists (select 1 from public.generation_batches b
+                      join public.generations r on r.batch_id = b.id and r.status = 'running'
+                      where b.id = g.batch_id and not b.parallel)
+    order by g.created_at, g.id limit 1
+    for update of g skip locked;
     exit when next_id is null;
     perform engine.start_run(next_id);
   end loop;
@@ -129,7 +135,7 @@ end $$;
 -- Idempotency as Stripe does it: a repeat of a key (concurrent or later) returns the same
 -- generation, charged once; the same key with another request is refused.
 create function app.create_generation(p_pipeline public.pipeline_kind, p_inputs jsonb,
-  p_idempotency_key text default null, p_visibility text default 'private')
+  p_idempotency_key text default null, p_visibility text default 'private', p_batch_id uuid default null)
 returns public.generations
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -141,10 +147,13 @@ begin
   if p_visibility not in ('public', 'private') then
     raise exception using errcode = 'RF400', message = 'visibility_level must be public or private';
   end if;
+  if p_batch_id is not null and not exists (select 1 from public.generation_batches where id = p_batch_id and user_id = uid) then
+    raise exception using errcode = 'RF404', message = 'Batch not found';
+  end if;
   -- A concurrent insert of the same key waits here for the other to commit, then does nothing.
   insert into public.generations (user_id, pipeline, inputs, price_plan, credits_reserved,
-                                  idempotency_key, request_fingerprint, visibility)
-  values (uid, p_pipeline, p_inputs, quote.plan, quote.credits, p_idempotency_key, fingerprint, p_visibility)
+                                  idempotency_key, request_fingerprint, visibility, batch_id)
+  values (uid, p_pipeline, p_inputs, quote.plan, quote.credits, p_idempotency_key, fingerprint, p_visibility, p_batch_id)
   on conflict (user_id, idempotency_key) do nothing
   returning * into created;
   if not found then

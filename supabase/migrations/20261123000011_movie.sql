@@ -7,19 +7,23 @@ insert into engine.flow_steps (pipeline, step, handler, kind, map_over, run_if_i
                                publish_output, lease_seconds, starts_per_element, runs_on, poll_every) values
   ('movie', 'scene_image', 'scene-image', 'map', 'inputs.scene_images', null, 'gemini:image', 5, false, 20, false, 'edge_function', null),
   ('movie', 'narration', 'narration', 'map', 'inputs.narrations', null, 'volcengine:tts', 5, false, 20, false, 'edge_function', null),
-  -- Jimeng has no webhook: its tasks are polled every 2 s.
-  ('movie', 'segment', 'jimeng-video', 'map', 'inputs.scenes', null, 'volcengine:jimeng', 60, false, 20, false, 'edge_function', '2 seconds'),
+  -- Jimeng has no webhook: its tasks are polled every 2 s. A talking-head scene (OmniHuman, the
+  -- same Volcengine account) checks its portrait before it submits: a longer lease.
+  ('movie', 'segment', 'jimeng-video', 'map', 'inputs.scenes', null, 'volcengine:jimeng', 60, false, 45, false, 'edge_function', '2 seconds'),
   ('movie', 'normalize', 'media-worker', 'map', 'segment', null, null, 15, false, 30, true, 'worker', null),
   -- POST video/segment makes segments alone: no `merge` input, no soundtrack, no merge.
   ('movie', 'mix_audio', 'media-worker', 'single', null, 'merge', null, 5, false, 30, false, 'worker', null),
   ('movie', 'merge', 'media-worker', 'single', null, 'merge', null, 10, true, 30, false, 'worker', null);
 
-insert into engine.flow_deps (pipeline, step, depends_on) values
-  ('movie', 'segment', 'scene_image'),
-  ('movie', 'normalize', 'segment'),
-  ('movie', 'mix_audio', 'narration'),
-  ('movie', 'merge', 'normalize'),
-  ('movie', 'merge', 'mix_audio');
+-- A talking head speaks its scene's narration: only a movie with one waits for the narrations
+-- before its segments start.
+insert into engine.flow_deps (pipeline, step, depends_on, run_if_input) values
+  ('movie', 'segment', 'scene_image', null),
+  ('movie', 'segment', 'narration', 'talking_heads'),
+  ('movie', 'normalize', 'segment', null),
+  ('movie', 'mix_audio', 'narration', null),
+  ('movie', 'merge', 'normalize', null),
+  ('movie', 'merge', 'mix_audio', null);
 
 -- A movie's scenes: each segment's state, counting its normalisation (a segment is
 -- completed once it is stored and normalised), and where its stored video is. No provider

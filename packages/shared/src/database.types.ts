@@ -7,14 +7,14 @@ export type Database = {
           Tables: {
             "flow_deps": {
                   Row: {
-                    "depends_on": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"step": string
+                    "depends_on": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"run_if_input": string | null,"step": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "depends_on": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"step": string
+                    "depends_on": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"run_if_input"?: string | null,"step": string
                   }
                   Update: {
-                    "depends_on"?: string,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"step"?: string
+                    "depends_on"?: string,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"run_if_input"?: string | null,"step"?: string
                   }
                   Relationships: [
                     {
@@ -56,6 +56,20 @@ isOneToOne: false
       referencedRelation: "provider_capacity"
       referencedColumns: ["key"]
     }
+                  ]
+                },"media_cache": {
+                  Row: {
+                    "expires_at": string,"facts": NonNullable<Json>,"key": string,"kind": string,"path": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "expires_at": string,"facts"?: NonNullable<Json>,"key": string,"kind": string,"path": string,"user_id": string
+                  }
+                  Update: {
+                    "expires_at"?: string,"facts"?: NonNullable<Json>,"key"?: string,"kind"?: string,"path"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
                   ]
                 },"provider_capacity": {
                   Row: {
@@ -159,6 +173,15 @@ isOneToOne: false
 "await_provider":
 { Args: { "p_lease_token": string,"p_provider": string,"p_provider_task_id": string,"p_task_id": number }; Returns: boolean
                            },
+"cache_forget":
+{ Args: { "p_key": string,"p_kind": string,"p_user_id": string }; Returns: undefined
+                           },
+"cache_get":
+{ Args: { "p_key": string,"p_kind": string,"p_user_id": string }; Returns: Record<string, unknown>
+                           },
+"cache_put":
+{ Args: { "p_facts": Json,"p_key": string,"p_kind": string,"p_path": string,"p_user_id": string }; Returns: undefined
+                           },
 "capacity_available":
 { Args: { "p_key": string }; Returns: number
                            },
@@ -176,6 +199,9 @@ isOneToOne: false
                            },
 "credit_back":
 { Args: { "p_credits": number,"p_user_id": string }; Returns: undefined
+                           },
+"dep_applies":
+{ Args: { "p_dep": Omit<Database["engine"]['Tables']["flow_deps"]['Row'], Database["engine"]['Tables']["flow_deps"]['ComputedFields']>,"p_inputs": Json }; Returns: boolean
                            },
 "dispatch_polls":
 { Args: Record<PropertyKey, never>; Returns: number
@@ -300,7 +326,21 @@ isOneToOne: false
           }
         },"public": {
           Tables: {
-            "characters": {
+            "assets": {
+                  Row: {
+                    "created_at": string,"duration_seconds": number | null,"height": number | null,"id": string,"mime": string,"name": string,"path": string,"sha256": string,"size_bytes": number,"tags": (string)[],"type": Database["public"]['Enums']["asset_type"],"user_id": string,"width": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"duration_seconds"?: number | null,"height"?: number | null,"id"?: string,"mime": string,"name": string,"path": string,"sha256": string,"size_bytes": number,"tags"?: (string)[],"type": Database["public"]['Enums']["asset_type"],"user_id": string,"width"?: number | null
+                  }
+                  Update: {
+                    "created_at"?: string,"duration_seconds"?: number | null,"height"?: number | null,"id"?: string,"mime"?: string,"name"?: string,"path"?: string,"sha256"?: string,"size_bytes"?: number,"tags"?: (string)[],"type"?: Database["public"]['Enums']["asset_type"],"user_id"?: string,"width"?: number | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"characters": {
                   Row: {
                     "created_at": string,"id": string,"name": string,"reference_image_path": string,"user_id": string
                   }
@@ -348,6 +388,20 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"generation_batches": {
+                  Row: {
+                    "created_at": string,"id": string,"parallel": boolean,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"id"?: string,"parallel"?: boolean,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"id"?: string,"parallel"?: boolean,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"generation_events": {
                   Row: {
                     "attempt": number,"created_at": string,"generation_id": string,"id": number,"message": string | null,"progress": number,"status": string,"step": string | null,"task_index": number | null,"user_id": string
@@ -370,14 +424,34 @@ isOneToOne: false
                   ]
                 },"generations": {
                   Row: {
-                    "billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_refunded": number,"credits_reserved": number,"deadline": string | null,"error_code": string | null,"error_message": string | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress": number,"remaining_steps": number,"request_fingerprint": string | null,"started_at": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string | null,"updated_at": string,"user_id": string,"visibility": string
+                    "batch_id": string | null,"billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_refunded": number,"credits_reserved": number,"deadline": string | null,"error_code": string | null,"error_message": string | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress": number,"remaining_steps": number,"request_fingerprint": string | null,"started_at": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string | null,"updated_at": string,"user_id": string,"visibility": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved": number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id": string,"visibility"?: string
+                    "batch_id"?: string | null,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved": number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id": string,"visibility"?: string
                   }
                   Update: {
-                    "billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved"?: number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"price_plan"?: NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id"?: string,"visibility"?: string
+                    "batch_id"?: string | null,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved"?: number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"price_plan"?: NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id"?: string,"visibility"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "generations_batch_id_fkey"
+      columns: ["batch_id"]
+isOneToOne: false
+      referencedRelation: "generation_batches"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"movie_templates": {
+                  Row: {
+                    "created_at": string,"description": string,"id": string,"name": string,"slug": string,"spec": NonNullable<Json>,"updated_at": string,"user_id": string | null,"variables": NonNullable<Json>
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"description"?: string,"id"?: string,"name": string,"slug": string,"spec": NonNullable<Json>,"updated_at"?: string,"user_id"?: string | null,"variables"?: NonNullable<Json>
+                  }
+                  Update: {
+                    "created_at"?: string,"description"?: string,"id"?: string,"name"?: string,"slug"?: string,"spec"?: NonNullable<Json>,"updated_at"?: string,"user_id"?: string | null,"variables"?: NonNullable<Json>
                   }
                   Relationships: [
                     
@@ -420,7 +494,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "generation_status": "queued"|"running"|"completed"|"failed"|"canceled","ledger_kind": "grant"|"reserve"|"capture"|"refund"|"release","pipeline_kind": "cinematic"|"model_direct"|"movie","task_status": "queued"|"running"|"waiting"|"completed"|"failed"|"canceled"
+            "asset_type": "image"|"audio"|"video","generation_status": "queued"|"running"|"completed"|"failed"|"canceled","ledger_kind": "grant"|"reserve"|"capture"|"refund"|"release","pipeline_kind": "cinematic"|"model_direct"|"movie","task_status": "queued"|"running"|"waiting"|"completed"|"failed"|"canceled"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -540,7 +614,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "generation_status": ["queued", "running", "completed", "failed", "canceled"],"ledger_kind": ["grant", "reserve", "capture", "refund", "release"],"pipeline_kind": ["cinematic", "model_direct", "movie"],"task_status": ["queued", "running", "waiting", "completed", "failed", "canceled"]
+            "asset_type": ["image", "audio", "video"],"generation_status": ["queued", "running", "completed", "failed", "canceled"],"ledger_kind": ["grant", "reserve", "capture", "refund", "release"],"pipeline_kind": ["cinematic", "model_direct", "movie"],"task_status": ["queued", "running", "waiting", "completed", "failed", "canceled"]
           }
         }
 } as const

@@ -89,3 +89,19 @@ export async function generationStatus(id: string): Promise<GenerationRow["statu
   const [r] = await db()`select status from public.generations where id = ${id}`;
   return r?.status ?? null;
 }
+
+export type CacheKind = "scene_image" | "segment";
+
+/** A file the user was given for the same request lately (engine.media_cache), if it is still there. */
+export async function cacheGet(userId: string, kind: CacheKind, key: string): Promise<{ path: string; facts: Record<string, unknown> } | null> {
+  const [r] = await db()`select path, facts from engine.cache_get(${userId}, ${kind}, ${key}) where path is not null`;
+  return r ? { path: r.path, facts: r.facts } : null;
+}
+
+export async function cachePut(userId: string, kind: CacheKind, key: string, path: string, facts: Record<string, unknown> = {}) {
+  await db()`select engine.cache_put(${userId}, ${kind}, ${key}, ${path}, ${json(facts)})`;
+}
+
+export async function cacheForget(userId: string, kind: CacheKind, key: string) {
+  await db()`select engine.cache_forget(${userId}, ${kind}, ${key})`;
+}

@@ -14,7 +14,7 @@ export type Env = { Variables: { claims: JwtClaims } };
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** A Hono app mounted at /<function name>, answering every failure with the envelope. */
-export function functionApp(name: string) {
+export function functionApp(name: string, maxBodyBytes = MAX_BODY_BYTES) {
   const app = new Hono<Env>().basePath(`/${name}`);
   app.onError((err, c) => {
     const appErr = err instanceof AppError ? err : new AppError("INTERNAL_ERROR", "Something went wrong on our side");
@@ -26,11 +26,11 @@ export function functionApp(name: string) {
     throw new AppError("NOT_FOUND", "No such endpoint");
   });
   // Counted while the body streams in (Content-Length first): a huge body is refused after
-  // 64 KB, never buffered.
+  // 64 KB (or the app's own limit), never buffered.
   app.use(bodyLimit({
-    maxSize: MAX_BODY_BYTES,
+    maxSize: maxBodyBytes,
     onError: () => {
-      throw new AppError("INVALID_REQUEST", `The request body is larger than ${MAX_BODY_BYTES / 1024} KB`);
+      throw new AppError("INVALID_REQUEST", `The request body is larger than ${Math.round(maxBodyBytes / 1024)} KB`);
     },
   }));
   return app;
@@ -96,6 +96,11 @@ export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Pro
   } catch {
     throw new AppError("INVALID_REQUEST", "The request body is not valid JSON");
   }
+  return validate(schema, json);
+}
+
+/** A value validated by a schema, as parseBody does with a body. */
+export function validate<T extends z.ZodType>(schema: T, json: unknown): z.infer<T> {
   const invalid = invalidTextAt(json, "body");
   if (invalid) {
     throw new AppError("INVALID_REQUEST", `${invalid.replace(/^body\.?/, "") || "body"}: text must not contain NUL characters or unpaired surrogates`);
@@ -127,4 +132,20 @@ export function idempotencyKey(c: Context): string | null {
     throw new AppError("INVALID_REQUEST", "Idempotency-Key must be 1 to 255 characters");
   }
   return key;
+}
+
+/** Signed URLs in answers live an hour: an ETag holds for half of it, so an answer a client
+ * revalidates (304) always has URLs valid for another half hour at least. */
+const ETAG_WINDOW_MS = 30 * 60 * 1000;
+
+/** A GET answer with an ETag made from what it depends on (`version`), 304 when the client
+ * already has it; `final` answers (a task that ended) may be reused for 5 minutes unasked. */
+export async function conditionalJson(c: Context, version: unknown, final: boolean, build: () => Promise<unknown>) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify([version, Math.floor(Date.now() / ETAG_WINDOW_MS)])));
+  const etag = `W/"${[...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("")}"`;
+  c.header("ETag", etag);
+  c.header("Cache-Control", final ? "private, max-age=300" : "private, no-cache");
+  const known = (c.req.header("if-none-match") ?? "").split(",").map((t) => t.trim());
+  if (known.includes(etag) || known.includes("*")) return c.body(null, 304);
+  return c.json(await build());
 }

@@ -72,15 +72,19 @@ export async function removeFolder(bucket: string, prefix: string) {
     await listed.body?.cancel();
     throw new AppError("SERVICE_UNAVAILABLE", `Storage could not list ${bucket}/${prefix} (HTTP ${listed.status})`);
   }
-  const names = (await listed.json() as { name: string }[]).map((o) => `${prefix.replace(/\/$/, "")}/${o.name}`);
-  if (names.length === 0) return;
+  await removeObjects(bucket, (await listed.json() as { name: string }[]).map((o) => `${prefix.replace(/\/$/, "")}/${o.name}`));
+}
+
+/** Deletes these objects (paths in the bucket); missing ones are no error. */
+export async function removeObjects(bucket: string, paths: string[]) {
+  if (paths.length === 0) return;
   const removed = await fetch(endpoint(bucket), {
     method: "DELETE",
     headers: { ...auth(), "content-type": "application/json" },
-    body: JSON.stringify({ prefixes: names }),
+    body: JSON.stringify({ prefixes: paths }),
   });
   await removed.body?.cancel();
-  if (!removed.ok) throw new AppError("SERVICE_UNAVAILABLE", `Storage could not delete ${bucket}/${prefix} (HTTP ${removed.status})`);
+  if (!removed.ok) throw new AppError("SERVICE_UNAVAILABLE", `Storage could not delete from ${bucket} (HTTP ${removed.status})`);
 }
 
 /** Whether an object exists (Storage lists the folder; no bytes are read). */

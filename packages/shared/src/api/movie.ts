@@ -5,14 +5,18 @@ import { z } from "zod";
 import { asUser } from "../db.ts";
 import type { GenerationRow } from "../engine.ts";
 import { AppError } from "../errors.ts";
-import { type Env, functionApp, idempotencyKey, parseBody, parseId, requireUser } from "../http.ts";
-import {
-  estimatedSeconds, type MovieInputs, movieInputs, movieRequest, segmentInputs, segmentRequest, type SegmentRequest,
-} from "../movie.ts";
+import { conditionalJson, type Env, functionApp, idempotencyKey, parseBody, parseId, requireUser } from "../http.ts";
+import type { JwtClaims } from "../jwt.ts";
+import { estimatedSeconds, type MovieInputs, movieInputs, segmentInputs, segmentRequest, type SegmentRequest } from "../movie.ts";
 import { removeFolder, signedUrl } from "../storage.ts";
+import { fileResolver } from "./files.ts";
+import { resolveSpec, templateRoutes } from "./templates.ts";
 
 type Run = Pick<GenerationRow, "id" | "status" | "step" | "progress" | "error_code" | "error_message" | "credits_reserved" |
   "credits_charged" | "credits_refunded" | "created_at" | "updated_at" | "completed_at" | "pipeline"> & {
+  batch_id: string | null;
+  /** When the run or one of its tasks last changed (read answers only): what they depend on. */
+  changed_at?: string;
   inputs: MovieInputs;
   outputs: Record<string, unknown>;
 };
@@ -22,8 +26,10 @@ type Segment = {
 };
 type Event = { step: string | null; task_index: number | null; status: string; attempt: number; message: string | null; created_at: string };
 
-const RUN_COLUMNS = `id, pipeline, status, step, progress, inputs, outputs, error_code, error_message, credits_reserved,
+const RUN_COLUMNS = `id, pipeline, batch_id, status, step, progress, inputs, outputs, error_code, error_message, credits_reserved,
   credits_charged, credits_refunded, created_at, updated_at, completed_at`;
+/** Reads only: a run created in the same statement is not in a stable function's snapshot. */
+const READ_COLUMNS = `${RUN_COLUMNS}, app.run_changed_at(id) as changed_at`;
 
 /** The seed's status vocabulary: a running movie is processing, then merging. */
 export function movieStatus(run: Pick<Run, "status" | "step">): string {
@@ -39,9 +45,16 @@ async function create(c: Context<Env>, inputs: MovieInputs): Promise<Run> {
   return row;
 }
 
+/** The movie a body asks for: a spec or a template, its files resolved. */
+async function movieFromBody(claims: JwtClaims, json: unknown): Promise<MovieInputs> {
+  return await movieInputs(fileResolver(claims), await resolveSpec(claims, json));
+}
+
+const jsonBody = z.record(z.string(), z.unknown());
+
 async function ownRun(c: Context<Env>, id: string): Promise<Run> {
   const [row] = await asUser(c.get("claims"), (sql) => sql<Run[]>`
-    select ${sql.unsafe(RUN_COLUMNS)} from public.generations where id = ${id} and pipeline = 'movie'`);
+    select ${sql.unsafe(READ_COLUMNS)} from public.generations where id = ${id} and pipeline = 'movie'`);
   if (!row) throw new AppError("NOT_FOUND", "Task not found");
   return row;
 }
@@ -70,10 +83,11 @@ function logLine(inputs: MovieInputs, e: Event) {
 const signed = (path: unknown) => (typeof path === "string" ? signedUrl("outputs", path) : Promise.resolve(null));
 
 async function taskView(c: Context<Env>, run: Run) {
-  const [segments, events] = await asUser(c.get("claims"), (sql) => Promise.all([
+  const [segments, events, [{ metrics }]] = await asUser(c.get("claims"), (sql) => Promise.all([
     sql<Segment[]>`select * from app.movie_segments(${run.id})`,
     sql<Event[]>`select step, task_index, status, attempt, message, created_at from public.generation_events
                  where generation_id = ${run.id} order by id`,
+    sql<{ metrics: Record<string, unknown> }[]>`select app.task_metrics(${run.id}) as metrics`,
   ]));
   const status = movieStatus(run);
   const done = run.status === "completed";
@@ -98,6 +112,8 @@ async function taskView(c: Context<Env>, run: Run) {
     error: run.error_code ? { code: run.error_code, message: run.error_message } : null,
     credits: { reserved: run.credits_reserved, charged: run.credits_charged, refunded: run.credits_refunded },
     logs: events.map((e) => logLine(run.inputs, e)),
+    metrics,
+    batchId: run.batch_id,
     createdAt: run.created_at,
     updatedAt: run.updated_at,
     completedAt: run.completed_at,
@@ -115,32 +131,103 @@ export function videoApp() {
   app.use("*", requireUser);
 
   app.post("/generate", async (c) => {
-    const inputs = await movieInputs(c.get("claims").sub!, await parseBody(c, movieRequest));
-    const run = await create(c, inputs);
-    return c.json({
-      taskId: run.id,
-      status: movieStatus(run),
-      estimatedTime: estimatedSeconds(inputs),
-      segments: inputs.scenes.map((s) => ({ id: s.id, status: "queued", progress: 0 })),
-      credits: run.credits_reserved,
-      createdAt: run.created_at,
-    }, 201);
+    const inputs = await movieFromBody(c.get("claims"), await parseBody(c, jsonBody));
+    return c.json(createdAnswer(await create(c, inputs)), 201);
+  });
+
+  // MovieFlow's batch_generate: every spec is checked and reserved in one transaction (all or
+  // none), each becomes its own task; `parallel: false` runs them one after another.
+  app.post("/batch", async (c) => {
+    const claims = c.get("claims");
+    const body = await parseBody(c, batchRequest);
+    const all = await Promise.all(body.specs.map((spec, i) => inSpec(i, () => movieFromBody(claims, spec))));
+    const key = idempotencyKey(c);
+    const runs = await asUser(claims, async (sql) => {
+      const [repeat] = key ? await sql<{ batch_id: string }[]>`select batch_id from public.generations where idempotency_key = ${`${key}:0`}` : [];
+      const [batch] = repeat ? [{ id: repeat.batch_id }] : await sql<{ id: string }[]>`select id from app.create_batch(${body.parallel})`;
+      const made: Run[] = [];
+      for (const [i, inputs] of all.entries()) {
+        const [run] = await sql<Run[]>`select ${sql.unsafe(RUN_COLUMNS)} from app.create_generation('movie', ${sql.json(inputs)},
+          ${key && `${key}:${i}`}, 'private', ${batch.id})`;
+        made.push(run);
+      }
+      return made;
+    });
+    return c.json({ batchId: runs[0].batch_id, parallel: body.parallel, tasks: runs.map(createdAnswer),
+                    credits: runs.reduce((sum, r) => sum + r.credits_reserved, 0) }, 201);
+  });
+
+  // One call to follow a whole batch.
+  app.get("/batch/:id", async (c) => {
+    const id = parseId(c.req.param("id"));
+    const runs = await asUser(c.get("claims"), (sql) => sql<Run[]>`
+      select ${sql.unsafe(READ_COLUMNS)} from public.generations where batch_id = ${id} order by created_at, id`);
+    if (runs.length === 0) throw new AppError("NOT_FOUND", "Batch not found");
+    const ended = runs.every((r) => ["completed", "failed", "canceled"].includes(r.status));
+    return await conditionalJson(c, runs.map((r) => r.changed_at), ended, async () => batchView(id, runs));
   });
 
   app.post("/segment", async (c) => {
     const body = await parseBody(c, segmentRequest);
     const segments: SegmentRequest[] = body.batch ? body.segments : [body];
-    const run = await create(c, await segmentInputs(c.get("claims").sub!, segments));
+    const run = await create(c, await segmentInputs(fileResolver(c.get("claims")), segments));
     const answers = segmentAnswer(run);
     return c.json(body.batch ? { taskId: run.id, segments: answers } : answers[0], 201);
   });
 
   app.post("/quote", async (c) => {
-    const inputs = await movieInputs(c.get("claims").sub!, await parseBody(c, movieRequest));
+    const inputs = await movieFromBody(c.get("claims"), await parseBody(c, jsonBody));
     const [q] = await asUser(c.get("claims"), (sql) => sql`select credits, explain from public.price_quote('movie', ${sql.json(inputs)})`);
     return c.json({ estimatedCredits: q.credits, explain: q.explain });
   });
+
+  templateRoutes(app);
   return app;
+}
+
+function createdAnswer(run: Run) {
+  return {
+    taskId: run.id,
+    projectName: run.inputs.project_name,
+    status: movieStatus(run),
+    estimatedTime: estimatedSeconds(run.inputs),
+    segments: run.inputs.scenes.map((s) => ({ id: s.id, status: "queued", progress: 0 })),
+    credits: run.credits_reserved,
+    createdAt: run.created_at,
+  };
+}
+
+const MAX_BATCH_SPECS = 10;
+const batchRequest = z.strictObject({
+  specs: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_BATCH_SPECS, `at most ${MAX_BATCH_SPECS} specs per batch`),
+  parallel: z.boolean().default(true),
+});
+
+/** Errors of one spec of a batch name it. */
+async function inSpec<T>(i: number, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof AppError) throw new AppError(err.code, `specs.${i}: ${err.message}`, err.details);
+    throw err;
+  }
+}
+
+async function batchView(id: string, runs: Run[]) {
+  const statuses = runs.map(movieStatus);
+  const count = (s: string) => statuses.filter((x) => x === s).length;
+  const active = statuses.some((s) => ["queued", "processing", "merging"].includes(s));
+  return {
+    batchId: id,
+    status: active ? (statuses.some((s) => s !== "queued") ? "processing" : "queued") : count("completed") === runs.length ? "completed" : "failed",
+    progress: Math.floor(runs.reduce((sum, r) => sum + r.progress, 0) / runs.length),
+    counts: Object.fromEntries(["queued", "processing", "merging", "completed", "failed", "canceled"].map((s) => [s, count(s)])),
+    tasks: await Promise.all(runs.map(async (r, i) => ({
+      taskId: r.id, projectName: r.inputs.project_name, status: statuses[i], progress: r.progress,
+      videoUrl: r.status === "completed" ? await signed(r.outputs.video_path) : null,
+      error: r.error_code ? { code: r.error_code, message: r.error_message } : null,
+    }))),
+  };
 }
 
 const retryRequest = z.strictObject({
@@ -152,7 +239,11 @@ export function taskApp() {
   const app = functionApp("task");
   app.use("*", requireUser);
 
-  app.get("/:id", async (c) => c.json(await taskView(c, await ownRun(c, parseId(c.req.param("id"))))));
+  app.get("/:id", async (c) => {
+    const run = await ownRun(c, parseId(c.req.param("id")));
+    const ended = ["completed", "failed", "canceled"].includes(run.status);
+    return await conditionalJson(c, [run.id, run.changed_at], ended, () => taskView(c, run));
+  });
 
   app.post("/:id/retry", async (c) => {
     const run = await ownRun(c, parseId(c.req.param("id")));

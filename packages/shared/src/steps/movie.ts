@@ -1,8 +1,9 @@
 // The movie pipeline's provider steps: a scene image (Gemini image), a narration
 // (Volcengine TTS) and a segment (Jimeng video 3.0, poll only). Normalising and merging run
 // in the media worker (worker/media.ts). Files live under the run's id in `outputs`.
-import type { Task } from "../engine.ts";
-import type { MovieInputs, MovieScene, Narration, SceneImageRequest } from "../movie.ts";
+import { cacheForget, cacheGet, cachePut, type CacheKind, type Task } from "../engine.ts";
+import { AppError } from "../errors.ts";
+import { type MovieInputs, type MovieScene, type Narration, type SceneImageRequest, sha256Hex } from "../movie.ts";
 import { generateSceneImage } from "../providers/gemini-image.ts";
 import { toBase64 } from "../providers/http.ts";
 import { geminiImageConfig, ttsConfig, volcengineConfig } from "../providers/index.ts";
@@ -15,11 +16,33 @@ import type { StepHandler } from "./runner.ts";
 const inputs = (t: Task) => t.inputs as MovieInputs;
 const scenePath = (t: Task, sceneId: string, file: string) => outputPath(t, `scenes/${sceneId}/${file}`);
 
+/** A file of the media cache, copied into this run's folder (the run it came from may be
+ * deleted); null when there is none, or its file is gone. */
+async function fromCache(t: Task, kind: CacheKind, key: string, target: (ext: string) => string) {
+  const hit = await cacheGet(t.user_id, kind, key);
+  if (!hit) return null;
+  try {
+    const path = target(hit.path.split(".").pop()!);
+    await uploadObject("outputs", path, await downloadObject("outputs", hit.path), String(hit.facts.mime_type));
+    return { path, facts: hit.facts };
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === "NOT_FOUND")) throw err;
+    await cacheForget(t.user_id, kind, key);
+    return null;
+  }
+}
+
+/** A scene image; the same prompt at the same ratio within 15 minutes is the same image. */
 export const makeSceneImage: StepHandler = async (t) => {
   const req = t.element as SceneImageRequest;
-  const image = await generateSceneImage(geminiImageConfig(), { prompt: req.prompt, aspectRatio: inputs(t).aspect_ratio });
+  const aspectRatio = inputs(t).aspect_ratio;
+  const key = await sha256Hex(JSON.stringify(["gemini-image", req.prompt, aspectRatio]));
+  const cached = await fromCache(t, "scene_image", key, (ext) => scenePath(t, req.scene_id, `image.${ext}`));
+  if (cached) return { scene_id: req.scene_id, image_path: cached.path, width: Number(cached.facts.width), height: Number(cached.facts.height), cached: true };
+  const image = await generateSceneImage(geminiImageConfig(), { prompt: req.prompt, aspectRatio });
   const path = scenePath(t, req.scene_id, `image.${image.mimeType === "image/jpeg" ? "jpg" : "png"}`);
   await uploadObject("outputs", path, image.bytes, image.mimeType);
+  await cachePut(t.user_id, "scene_image", key, path, { width: image.width, height: image.height, mime_type: image.mimeType });
   return { scene_id: req.scene_id, image_path: path, width: image.width, height: image.height };
 };
 
@@ -47,8 +70,14 @@ async function frames(t: Task, scene: MovieScene): Promise<string[]> {
   return [toBase64(first), toBase64(await downloadObject("assets", scene.last_frame_path!))];
 }
 
+/** A segment: from the cache when the same request (fixed seed, same frames) was made in the
+ * last 7 days, else a Jimeng task (or, for a talking head, an OmniHuman one). */
 export const submitSegment: StepHandler = async (t) => {
   const scene = t.element as MovieScene;
+  if (scene.cache_key) {
+    const cached = await fromCache(t, "segment", scene.cache_key, () => outputPath(t, `segments/${scene.id}.mp4`));
+    if (cached) return { video_path: cached.path, cached: true };
+  }
   const { taskId } = await submitJimeng(volcengineConfig(), {
     mode: scene.mode,
     hd: inputs(t).hd,
