@@ -1,0 +1,114 @@
+// Assets on the local stack: upload (multipart), probe, list by type and tags with pages,
+// content checks, another user's asset, in-use deletes, frames by content in the cache key.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { beforeEach, describe, expect, it } from "vitest";
+import { call, FUNCTIONS, newUser, resetSims, sql, type TestUser } from "./helpers";
+import { finished, generate, scene } from "./movie-helpers";
+
+/** A real media file made by ffmpeg (lavfi sources), read back as bytes. */
+function media(name: string, args: string[]): Uint8Array {
+  const file = `/tmp/reelforge-asset-${process.pid}-${name}`;
+  execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args, file]);
+  return readFileSync(file);
+}
+const png = (colour = "green", size = "640x360") => media(`${colour}-${size}.png`, ["-f", "lavfi", "-i", `color=c=${colour}:s=${size}`, "-frames:v", "1"]);
+const mp3 = () => media("tone.mp3", ["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "libmp3lame", "-b:a", "128k"]);
+const mp4 = () => media("clip.mp4", ["-f", "lavfi", "-i", "testsrc=size=320x568:rate=24", "-t", "2", "-pix_fmt", "yuv420p"]);
+
+async function upload(user: TestUser, type: string, bytes: Uint8Array, fileName: string, metadata?: unknown) {
+  const form = new FormData();
+  form.set("file", new Blob([bytes]), fileName);
+  form.set("type", type);
+  if (metadata !== undefined) form.set("metadata", JSON.stringify(metadata));
+  const res = await fetch(`${FUNCTIONS}/assets/upload`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` }, body: form });
+  return { status: res.status, body: await res.json() };
+}
+
+async function assetCount(user: TestUser) {
+  return (await sql`select count(*)::int as n from public.assets where user_id = ${user.id}`)[0].n;
+}
+
+beforeEach(async () => {
+  await resetSims({ latency_ms: { jimeng: 600 } });
+});
+
+describe("assets", () => {
+  it("upload, probe, list by type and tags with pages; the content decides the type; another user's asset is unusable", async () => {
+    const user = await newUser();
+    const image = await upload(user, "image", png("green", "640x360"), "logo.png", { name: "Logo", tags: ["brand", "logo"] });
+    expect(image.status, JSON.stringify(image.body)).toBe(201);
+    expect(image.body).toMatchObject({ type: "image", name: "Logo", tags: ["brand", "logo"], mimeType: "image/png", width: 640, height: 360 });
+    expect(image.body.path).toMatch(new RegExp(`^${user.id}/`));
+    const audio = await upload(user, "audio", mp3(), "bgm.mp3", { name: "background_music.mp3", tags: ["bgm", "chinese"] });
+    expect(audio.body).toMatchObject({ type: "audio", mimeType: "audio/mpeg" });
+    expect(audio.body.duration).toBeCloseTo(3, 0);
+    const video = await upload(user, "video", mp4(), "clip.mp4", { tags: ["bgm"] });
+    expect(video.body).toMatchObject({ type: "video", name: "clip.mp4", width: 320, height: 568 });
+    expect(video.body.duration).toBeCloseTo(2, 1);
+
+    const all = await call(user.token, "GET", "assets?limit=2");
+    expect(all.body).toMatchObject({ total: 3, page: 1, limit: 2, hasMore: true });
+    expect(all.body.assets.map((a: any) => a.id)).toEqual([video.body.id, audio.body.id]);
+    const page2 = await call(user.token, "GET", "assets?limit=2&page=2");
+    expect(page2.body).toMatchObject({ total: 3, hasMore: false, assets: [{ id: image.body.id }] });
+    expect((await call(user.token, "GET", "assets?type=audio")).body.assets.map((a: any) => a.id)).toEqual([audio.body.id]);
+    expect((await call(user.token, "GET", "assets?tags=bgm")).body.total).toBe(2);
+    expect((await call(user.token, "GET", "assets?tags=bgm,chinese")).body.assets.map((a: any) => a.id)).toEqual([audio.body.id]);
+
+    // An MP3 named .png and declared an image, and a text file: refused, nothing stored.
+    const disguised = await upload(user, "image", mp3(), "photo.png");
+    expect(disguised).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/content is an audio/) } } });
+    const text = await upload(user, "image", new TextEncoder().encode("<html>not an image</html>"), "x.png");
+    expect(text).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST" } } });
+    expect(await upload(user, "document", png(), "x.png")).toMatchObject({ status: 400 });
+    expect(await assetCount(user)).toBe(3);
+
+    // Another user can neither see nor use it; an audio asset is no first frame.
+    const other = await newUser();
+    expect((await call(other.token, "GET", `assets/${image.body.id}`)).status).toBe(404);
+    const stolen = await call(other.token, "POST", "video/generate", { projectName: "x", scenes: [scene("s1", { duration: 5, firstFrame: image.body.id })] });
+    expect(stolen).toMatchObject({ status: 404, body: { error: { code: "NOT_FOUND" } } });
+    const wrongKind = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1", { duration: 5, firstFrame: audio.body.id })] });
+    expect(wrongKind.body.error.message).toMatch(/must be an image asset/);
+    expect((await sql`select count(*)::int as n from public.generations where user_id = ${other.id}`)[0].n).toBe(0);
+  });
+
+  it("an asset a running task uses cannot be deleted; once the task ends it can", async () => {
+    const user = await newUser();
+    const frame = await upload(user, "image", png("red", "720x1280"), "red.png");
+    await resetSims({ latency_ms: { jimeng: 3000 } });
+    const created = await generate(user, { scenes: [scene("s1", { duration: 5, firstFrame: frame.body.id })] });
+    const refused = await call(user.token, "DELETE", `assets/${frame.body.id}`);
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringContaining(created.taskId) } } });
+    expect(await assetCount(user)).toBe(1);
+    expect((await finished(user, created.taskId)).status).toBe("completed");
+    expect(await call(user.token, "DELETE", `assets/${frame.body.id}`)).toMatchObject({ status: 200, body: { deleted: frame.body.id } });
+    expect(await assetCount(user)).toBe(0);
+    expect((await call(user.token, "GET", `assets/${frame.body.id}`)).status).toBe(404);
+  });
+});
+
+
+describe("assets in the media cache", () => {
+  it("a fixed-seed segment from an asset frame is reused for the same content only; the asset list answers 304 when unchanged", async () => {
+    const user = await newUser();
+    const [blue, blueAgain, red] = [await upload(user, "image", png("blue", "720x1280"), "a.png"), await upload(user, "image", png("blue", "720x1280"), "b.png"),
+      await upload(user, "image", png("red", "720x1280"), "c.png")];
+    const segment = async (frame: string) => {
+      const res = await call(user.token, "POST", "video/segment", { segmentId: "s", prompt: "a lantern", model: "jimeng_i2v_first_v30", firstFrame: frame, parameters: { seed: 7 } });
+      return (await finished(user, res.body.taskId)).metrics.cacheHits;
+    };
+    expect(await segment(blue.body.id)).toBe(0);
+    expect(await segment(blueAgain.body.id)).toBe(1); // another asset, the same pixels
+    expect(await segment(red.body.id)).toBe(0);
+
+    const list = () => fetch(`${FUNCTIONS}/assets?type=image`, { headers: { Authorization: `Bearer ${user.token}`, ...etag } });
+    let etag: Record<string, string> = {};
+    const first = await list();
+    etag = { "If-None-Match": first.headers.get("etag")! };
+    expect((await list()).status).toBe(304);
+    await call(user.token, "DELETE", `assets/${red.body.id}`);
+    expect((await list()).status).toBe(200);
+  });
+});
