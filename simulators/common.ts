@@ -36,6 +36,10 @@ export type Knobs = {
   /** A Jimeng business code (e.g. 50511 "Post Img Risk Not Pass") that every task submitted
    * while it is set ends with at get-result (`done` refused after generation); null: none. */
   jimeng_fail_code: number | null;
+  /** OmniHuman's subject check: whether portraits show a person (resp_data status 1). */
+  omnihuman_person: boolean;
+  /** A business code (e.g. 50411, 50429, 50500) every OmniHuman submit answers; null: none. */
+  omnihuman_fail_code: number | null;
   /** Seconds a Jimeng task is kept; get-result answers not_found after (12 h, as documented). */
   volc_task_ttl_seconds: number;
   /** Speech requests in flight before 3003 "quota exceeded for types: concurrency", times
@@ -88,7 +92,7 @@ export const DEFAULT_QUIRKS: Quirks = {
 };
 
 export const DEFAULT_KNOBS: Knobs = {
-  latency_ms: { gemini: 300, seedream: 800, merge_face: 600, kling: 5000, kie: 5000, jimeng: 4000, tts: 300, gemini_image: 1000 },
+  latency_ms: { gemini: 300, seedream: 800, merge_face: 600, kling: 5000, kie: 5000, jimeng: 4000, tts: 300, gemini_image: 1000, omnihuman: 3000 },
   error_429_rate: 0,
   error_5xx_rate: 0,
   fail_next_requests: 0,
@@ -111,6 +115,8 @@ export const DEFAULT_KNOBS: Knobs = {
   jimeng_qps: 10,
   jimeng_concurrency: 5,
   jimeng_fail_code: null,
+  omnihuman_person: true,
+  omnihuman_fail_code: null,
   volc_task_ttl_seconds: 43_200,
   tts_concurrency: 10,
   tts_faults: [],

@@ -1,6 +1,6 @@
 // Google Gemini generateContent simulator (shared/providers/gemini.md).
 import { blockedWord, count, injectedFault, knobs, nextFault, quirk, scripted, sleep } from "./common.ts";
-import { imageSize, makeImage } from "./media.ts";
+import { imageSize, makeEditedImage, makeImage } from "./media.ts";
 import { fromBase64, toBase64 } from "../packages/shared/src/providers/http.ts";
 
 export const GEMINI_KEY = "sim-gemini-key";
@@ -202,7 +202,8 @@ async function imageAnswer(model: string, body: Record<string, any>, gen: Record
   }
   // Without a ratio: the (first) input image's shape, else square.
   const [width, height] = ratio ? IMAGE_SIZES[ratio] : inputSizes[0] ? [inputSizes[0].width, inputSizes[0].height] : IMAGE_SIZES["1:1"];
-  const png = await makeImage(prompt, width, height, "png");
+  // Given an image, the answer is that image edited by the prompt; else a picture of the prompt.
+  const png = inputs[0] ? await makeEditedImage(fromBase64(inputs[0].data), prompt, width, height) : await makeImage(prompt, width, height, "png");
   count("gemini_images");
   return Response.json({
     candidates: [{

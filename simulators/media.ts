@@ -343,3 +343,58 @@ async function probeSeconds(path: string, pcmRate?: number): Promise<number> {
   const out = await new Deno.Command("ffprobe", { args: ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path], stdout: "piped" }).output();
   return Number(new TextDecoder().decode(out.stdout).trim());
 }
+
+/**
+ * An OmniHuman clip: the portrait (its shape kept, `resolution` pixels on its short side)
+ * speaking the audio: the speech's waveform drawn where a mouth would be, as long as the
+ * audio, the audio muxed in (AAC). H.264 at 25 fps.
+ */
+export async function makeTalkingHead(req: { image: Uint8Array<ArrayBuffer>; audio: Uint8Array<ArrayBuffer>; resolution: number }) {
+  const size = imageSize(req.image);
+  const scale = req.resolution / Math.min(size?.width ?? 1, size?.height ?? 1);
+  const [width, height] = [even((size?.width ?? req.resolution) * scale), even((size?.height ?? req.resolution) * scale)];
+  const made = await cached({
+    name: "talking-head", ext: "mp4", files: { image: req.image, audio: req.audio },
+    args: [
+      "-loop", "1", "-framerate", "25", "-i", "{dir}/image", "-i", "{dir}/audio",
+      "-filter_complex",
+      `[0:v]scale=${width}:${height},setsar=1,format=yuv420p[face];` +
+        `[1:a]showwaves=s=${even(width / 3)}x${even(height / 12)}:mode=cline:colors=0xc03040:rate=25,format=rgba[mouth];` +
+        `[face][mouth]overlay=x=(W-w)/2:y=H*0.62:shortest=1,format=yuv420p[v]`,
+      "-map", "[v]", "-map", "1:a", "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-c:a", "aac", "-b:a", "96k",
+      "-movflags", "+faststart",
+    ],
+  });
+  report("omnihuman", `the ${width}x${height} portrait speaking its audio (waveform as the mouth)`, made, [made.inputs.image, made.inputs.audio]);
+  return made.bytes;
+}
+
+/** An audio file's length in seconds, as ffprobe reads it. */
+export async function audioSeconds(audio: Uint8Array<ArrayBuffer>): Promise<number> {
+  const file = await Deno.makeTempFile({ dir: CACHE, suffix: ".audio" });
+  try {
+    await Deno.writeFile(file, audio);
+    return await probeSeconds(file);
+  } finally {
+    await Deno.remove(file).catch(() => {});
+  }
+}
+
+/** An edit of an image (an image model given an image and an instruction): the image, its
+ * colours turned a little (hue +40°), the instruction in a band across its top. PNG. */
+export async function makeEditedImage(image: Uint8Array<ArrayBuffer>, instruction: string, width: number, height: number) {
+  const fontSize = Math.round(Math.min(width, height) / 24);
+  const text = fontFor(instruction, FONT_BOLD, 0.62);
+  const lines = wrap(`edit: ${instruction}`, Math.floor((width * 0.9) / (fontSize * text.em)), 3);
+  const made = await cached({
+    name: "edited", ext: "png", files: { image, "instruction.txt": lines.join("\n") },
+    args: [
+      "-i", "{dir}/image", "-vf",
+      `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},hue=h=40,` +
+        textBlock("{dir}/instruction.txt", text.font, fontSize, "(w-text_w)/2", String(Math.round(height * 0.04)), 0.6),
+      "-frames:v", "1",
+    ],
+  });
+  report("image-edit", `the ${width}x${height} input, hue turned 40°, the instruction in ${lines.length} line(s) at the top`, made, [made.inputs.image]);
+  return made.bytes;
+}

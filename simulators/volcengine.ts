@@ -3,7 +3,7 @@
 // the business shape. Tasks go in_queue -> generating -> done over latency_ms.jimeng and
 // end with a real MP4 of exactly `frames` frames. Poll only: no callbacks exist.
 import { blockedWord, count, injectedFault, knobs, onReset, overLimit, publishFile, scripted } from "./common.ts";
-import { imageSize, makeImage, makeJimengVideo } from "./media.ts";
+import { audioSeconds, imageSize, makeImage, makeJimengVideo, makeTalkingHead } from "./media.ts";
 import { SIM_VOLC } from "../stack/env.ts";
 import { logError } from "../packages/shared/src/log.ts";
 
@@ -235,12 +235,86 @@ async function getResult(origin: string, body: Record<string, any>): Promise<Res
   return business(10000, { aigc_meta_tagged: body.req_json !== undefined, status: "done", video_url: t.url });
 }
 
+// ---------------------------------------------------------------- OmniHuman 1.5 (volcengine-digital-human.md)
+// CVSubmitTask / CVGetResult / CVProcess on the same host and signature. Step 1 checks that
+// the portrait shows a person (knob omnihuman_person); step 2 walks processing -> in_queue ->
+// generating -> done over latency_ms.omnihuman and ends with the portrait speaking the audio
+// (a real MP4 as long as the audio), or 50215 at query time for audio of 60 s or more.
+
+const ROLE_KEY = "jimeng_realman_avatar_picture_create_role_omni_v15";
+const VIDEO_KEY = "jimeng_realman_avatar_picture_omni_v15";
+const DETECT_KEY = "jimeng_realman_avatar_object_detection";
+
+type HeadTask = { id: string; reqKey: string; created: number; latency: number; outcome: Promise<{ code: number; video?: Uint8Array<ArrayBuffer> }>; person: boolean; url?: string; tagged: boolean };
+const headTasks = new Map<string, HeadTask>();
+onReset(() => headTasks.clear());
+
+async function download(url: unknown, what: string): Promise<Uint8Array<ArrayBuffer> | Response> {
+  if (typeof url !== "string" || !/^https?:\/\//.test(url)) return badParam(`${what} must be a URL`);
+  const res = await fetch(url).catch(() => null);
+  if (!res?.ok) {
+    await res?.body?.cancel();
+    return business(50207, null, `Image Decode Error: ${what} could not be downloaded`, 400);
+  }
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function headSubmit(body: Record<string, any>): Promise<Response> {
+  if (body.req_key !== ROLE_KEY && body.req_key !== VIDEO_KEY) return business(30404, null, `FeatNotFound: req_key ${String(body.req_key)} is not supported`, 400);
+  const image = await download(body.image_url, "image_url");
+  if (image instanceof Response) return image;
+  if (!imageSize(image)) return business(50207, null, "Image Decode Error", 400);
+  if (knobs.omnihuman_fail_code) return business(knobs.omnihuman_fail_code);
+  let outcome: HeadTask["outcome"] = Promise.resolve({ code: 10000 });
+  if (body.req_key === VIDEO_KEY) {
+    if (body.output_resolution !== undefined && ![720, 1080].includes(body.output_resolution)) return badParam("output_resolution must be 720 or 1080");
+    if (body.pe_fast_mode !== undefined && typeof body.pe_fast_mode !== "boolean") return badParam("pe_fast_mode must be a boolean");
+    if (typeof body.prompt === "string" && blockedWord(body.prompt)) return business(50412);
+    const audio = await download(body.audio_url, "audio_url");
+    if (audio instanceof Response) return audio;
+    // A long audio is accepted here and refused by the query (contract section 5).
+    outcome = audioSeconds(audio).then(async (seconds) =>
+      seconds >= 60 ? { code: 50215 } : { code: 10000, video: await makeTalkingHead({ image, audio, resolution: body.output_resolution ?? 1080 }) }
+    );
+    outcome.catch((err) => logError("omnihuman video", err));
+  }
+  const t: HeadTask = {
+    id: String(7_300_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 1e15))),
+    reqKey: body.req_key, created: Date.now(), latency: body.req_key === VIDEO_KEY ? knobs.latency_ms.omnihuman ?? 0 : 0,
+    outcome, person: knobs.omnihuman_person, tagged: false,
+  };
+  headTasks.set(t.id, t);
+  count(body.req_key === VIDEO_KEY ? "omnihuman_videos" : "omnihuman_person_checks");
+  return business(10000, { task_id: t.id });
+}
+
+async function headResult(origin: string, body: Record<string, any>): Promise<Response> {
+  const t = headTasks.get(String(body.task_id ?? ""));
+  if (!t || t.reqKey !== body.req_key || Date.now() - t.created > knobs.volc_task_ttl_seconds * 1000) return business(10000, { status: "not_found" });
+  const elapsed = Date.now() - t.created;
+  if (t.reqKey === ROLE_KEY) return business(10000, { resp_data: JSON.stringify({ status: t.person ? 1 : 0 }), status: "done" });
+  if (elapsed < t.latency * 0.1) return business(10000, { status: "processing" });
+  if (elapsed < t.latency * 0.3) return business(10000, { status: "in_queue" });
+  const outcome = await Promise.race([t.outcome, new Promise<null>((r) => setTimeout(() => r(null), 200))]);
+  if (elapsed < t.latency || !outcome) return business(10000, { status: "generating" });
+  if (outcome.code === 50215) return business(50215, null, "Input invalid for this service.");
+  t.url ??= publishFile(origin, outcome.video!, "video/mp4", "mp4").url;
+  return business(10000, { aigc_meta_tagged: typeof body.req_json === "string" && body.req_json.includes("aigc_meta"), status: "done", video_url: t.url });
+}
+
+function headDetect(body: Record<string, any>): Response {
+  if (body.req_key !== DETECT_KEY) return business(30404, null, `FeatNotFound: req_key ${String(body.req_key)} is not supported`, 400);
+  if (typeof body.image_url !== "string") return badParam("image_url is required");
+  const masks = ["mask-1"].map((m) => `${SIM_VOLC}/_sim/masks/${m}.png`);
+  return business(10000, { resp_data: JSON.stringify({ code: 0, object_detection_result: { mask: { url: masks } }, status: 1 }) });
+}
+
 export async function handleVolcengine(req: Request, url: URL): Promise<Response> {
   const action = url.searchParams.get("Action") ?? "";
   const body = new Uint8Array(await req.arrayBuffer());
   const refused = await refuseSignature(req, url, body, action);
   if (refused) return refused;
-  const known = ["CVSync2AsyncSubmitTask", "CVSync2AsyncGetResult"].includes(action);
+  const known = ["CVSync2AsyncSubmitTask", "CVSync2AsyncGetResult", "CVSubmitTask", "CVGetResult", "CVProcess"].includes(action);
   if (!known || url.searchParams.get("Version") !== VERSION || req.method !== "POST") {
     return gatewayError(404, action, "InvalidActionOrVersion", `Could not find operation ${action} for version ${url.searchParams.get("Version")}`);
   }
@@ -251,6 +325,9 @@ export async function handleVolcengine(req: Request, url: URL): Promise<Response
   } catch {
     return badParam("the body must be a JSON object");
   }
+  if (action === "CVSubmitTask") return await headSubmit(json);
+  if (action === "CVGetResult") return await headResult(url.origin, json);
+  if (action === "CVProcess") return headDetect(json);
   const submitting = action === "CVSync2AsyncSubmitTask";
   const script = scripted(submitting ? "jimeng-submit" : "jimeng-result", { task_id: String(json.task_id ?? "") });
   if (script) return script;

@@ -264,6 +264,44 @@ language sql stable security definer set search_path = '' as $$
   from run, work
 $$;
 
+-- Scene edits ------------------------------------------------------------------------------
+
+-- A scene's first frame as it stands: its own (assets bucket), else the scene image made for it.
+create function app.scene_first_frame(p_generation_id uuid, p_index integer, out bucket text, out path text)
+language sql stable security definer set search_path = '' as $$
+  select case when s ? 'first_frame_path' then 'assets' else 'outputs' end,
+         coalesce(s ->> 'first_frame_path',
+                  (select t.output ->> 'image_path' from engine.tasks t
+                   where t.generation_id = g.id and t.step = 'scene_image' and t.status = 'completed'
+                     and t.output ->> 'scene_id' = s ->> 'id'))
+  from app.owned_generation(p_generation_id) g, jsonb_extract_path(g.inputs, 'scenes', p_index::text) s
+$$;
+
+-- An edited image becomes a scene's first frame (its next retry starts from it). Not while the
+-- task runs: its segment may be using the old one.
+create function app.set_scene_first_frame(p_generation_id uuid, p_index integer, p_path text) returns void
+language plpgsql security definer set search_path = '' as $$
+declare
+  target public.generations := app.owned_generation(p_generation_id);
+  scene jsonb := target.inputs -> 'scenes' -> p_index;
+begin
+  if target.status not in ('completed', 'failed') then
+    raise exception using errcode = 'RF400',
+      message = format('A scene can be changed once the task has ended; this one is %s', target.status);
+  end if;
+  if scene ->> 'kind' = 'talking_head' or scene ->> 'mode' = 't2v' then
+    raise exception using errcode = 'RF400', message = format('Scene %s starts from no image', scene ->> 'id');
+  end if;
+  if split_part(p_path, '/', 1) <> target.user_id::text then
+    raise exception using errcode = 'RF403', message = 'The first frame must be in your own folder';
+  end if;
+  scene := (scene - 'cache_key') || jsonb_build_object('first_frame_path', p_path);
+  update public.generations set inputs = jsonb_set(inputs, array['scenes', p_index::text], scene) where id = target.id;
+  -- A failed segment is retried with its own copy of the scene: that copy changes too.
+  update engine.tasks set element = scene
+  where generation_id = target.id and step = 'segment' and task_index = p_index and status = 'failed';
+end $$;
+
 -- When a run or one of its tasks last changed: the version behind a task's ETag.
 create function app.run_changed_at(p_generation_id uuid) returns timestamptz
 language sql stable security definer set search_path = '' as $$
@@ -275,7 +313,9 @@ $$;
 
 revoke execute on function app.create_asset(public.asset_type, text, text[], text, text, bigint, text, integer, integer, numeric),
   app.tasks_using(text), app.delete_asset(uuid), app.save_template(text, text, text, jsonb, jsonb), app.delete_template(text),
-  app.create_batch(boolean), app.task_metrics(uuid), app.run_changed_at(uuid) from public, anon;
+  app.create_batch(boolean), app.task_metrics(uuid), app.run_changed_at(uuid), app.scene_first_frame(uuid, integer),
+  app.set_scene_first_frame(uuid, integer, text) from public, anon;
 grant execute on function app.create_asset(public.asset_type, text, text[], text, text, bigint, text, integer, integer, numeric),
   app.tasks_using(text), app.delete_asset(uuid), app.save_template(text, text, text, jsonb, jsonb), app.delete_template(text),
-  app.create_batch(boolean), app.task_metrics(uuid), app.run_changed_at(uuid) to authenticated, service_role;
+  app.create_batch(boolean), app.task_metrics(uuid), app.run_changed_at(uuid), app.scene_first_frame(uuid, integer),
+  app.set_scene_first_frame(uuid, integer, text) to authenticated, service_role;

@@ -5,12 +5,14 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { asUser } from "../db.ts";
 import { AppError } from "../errors.ts";
-import { conditionalJson, type Env, functionApp, requireUser, validate } from "../http.ts";
+import { conditionalJson, type Env, functionApp, parseBody, requireUser, validate } from "../http.ts";
 import type { JwtClaims } from "../jwt.ts";
 import { MAX_ASSET_BYTES, probeMedia, sniffMedia } from "../media-sniff.ts";
 import { sha256Hex } from "../movie.ts";
 import type { AssetType } from "./files.ts";
-import { removeObjects, signedUrl, uploadObject } from "../storage.ts";
+import { editSceneImage } from "../providers/gemini-image.ts";
+import { geminiImageConfig } from "../providers/index.ts";
+import { downloadObject, removeObjects, signedUrl, uploadObject } from "../storage.ts";
 
 type AssetRow = {
   id: string; type: AssetType; name: string; tags: string[]; path: string; mime: string; size_bytes: string;
@@ -62,6 +64,24 @@ async function ownAsset(c: Context<Env>): Promise<AssetRow> {
   const [row] = id.success ? await asUser(c.get("claims"), (sql) => sql<AssetRow[]>`select * from public.assets where id = ${id.data}`) : [];
   if (!row) throw new AppError("NOT_FOUND", "Asset not found");
   return row;
+}
+
+/** Gemini's image editing: the image and an instruction. Its API has no mask, so one is
+ * refused with what to do instead. */
+export const editRequest = z.strictObject({
+  instruction: z.string().trim().min(1, "must not be empty").max(2000),
+  mask: z.unknown().optional(),
+});
+
+/** An image edited by an instruction, stored as a new image asset of the caller. */
+export async function editedAsset(claims: JwtClaims, image: Uint8Array<ArrayBuffer>, name: string, tags: string[], req: z.infer<typeof editRequest>) {
+  if (req.mask !== undefined) {
+    throw new AppError("INVALID_REQUEST", "mask: Gemini's image editing takes no mask; say in the instruction which part to change (e.g. \"remove the person in the background\")");
+  }
+  const sniffed = sniffMedia(image);
+  if (sniffed?.kind !== "image") throw new AppError("INVALID_REQUEST", "Only an image can be edited");
+  const edited = await editSceneImage(geminiImageConfig(), { image, mimeType: sniffed.mime, instruction: req.instruction });
+  return await storeAsset(claims, "image", edited.bytes, `${name} (edited)`.slice(0, 200), [...new Set([...tags, "edited"])].slice(0, 20));
 }
 
 const listQuery = z.strictObject({
@@ -116,6 +136,12 @@ export function assetsApp() {
   app.get("/:id", async (c) => {
     const row = await ownAsset(c);
     return await conditionalJson(c, [row.id, row.name, row.tags], false, async () => ({ ...assetView(row), url: await signedUrl("assets", row.path) }));
+  });
+
+  app.post("/:id/edit", async (c) => {
+    const row = await ownAsset(c);
+    const req = await parseBody(c, editRequest);
+    return c.json(await editedAsset(c.get("claims"), await downloadObject("assets", row.path), row.name, row.tags, req), 201);
   });
 
   app.delete("/:id", async (c) => {

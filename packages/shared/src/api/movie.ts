@@ -8,7 +8,8 @@ import { AppError } from "../errors.ts";
 import { conditionalJson, type Env, functionApp, idempotencyKey, parseBody, parseId, requireUser } from "../http.ts";
 import type { JwtClaims } from "../jwt.ts";
 import { estimatedSeconds, type MovieInputs, movieInputs, segmentInputs, segmentRequest, type SegmentRequest } from "../movie.ts";
-import { removeFolder, signedUrl } from "../storage.ts";
+import { downloadObject, removeFolder, signedUrl } from "../storage.ts";
+import { editedAsset, editRequest } from "./assets.ts";
 import { fileResolver } from "./files.ts";
 import { resolveSpec, templateRoutes } from "./templates.ts";
 
@@ -256,6 +257,23 @@ export function taskApp() {
     await asUser(c.get("claims"), (sql) =>
       indexes.length ? sql`select from app.retry_segments(${run.id}, ${indexes})` : sql`select from app.retry_generation(${run.id})`);
     return c.json(await taskView(c, await ownRun(c, run.id)));
+  });
+
+  // Edits a scene's first frame (its firstFrame, or the scene image made for it) into a new
+  // asset that becomes the scene's first frame; retry the scene to regenerate it.
+  app.post("/:id/scenes/:sceneId/edit", async (c) => {
+    const claims = c.get("claims");
+    const run = await ownRun(c, parseId(c.req.param("id")));
+    const req = await parseBody(c, editRequest);
+    const index = run.inputs.scenes.findIndex((s) => s.id === c.req.param("sceneId"));
+    if (index < 0) throw new AppError("NOT_FOUND", `This task has no scene ${c.req.param("sceneId")}`);
+    const [frame] = await asUser(claims, (sql) => sql<{ bucket: string; path: string }[]>`
+      select bucket, path from app.scene_first_frame(${run.id}, ${index}) where path is not null`);
+    if (!frame) throw new AppError("INVALID_REQUEST", `Scene ${run.inputs.scenes[index].id} has no image to edit yet: give it a firstFrame, or a sceneImage and wait until it is made`);
+    const scene = run.inputs.scenes[index];
+    const asset = await editedAsset(claims, await downloadObject(frame.bucket, frame.path), `${scene.id} first frame`, ["scene"], req);
+    await asUser(claims, (sql) => sql`select from app.set_scene_first_frame(${run.id}, ${index}, ${asset.path})`);
+    return c.json({ asset, scene: { id: scene.id, firstFrame: asset.id } }, 201);
   });
 
   app.delete("/:id", async (c) => {

@@ -84,3 +84,16 @@ export async function generateSceneImage(
   });
   return pickImage(body);
 }
+
+/** An image edited by an instruction (Gemini's editing is generateContent with the image
+ * and the text; it has no mask). The answer keeps the image's shape unless a ratio is given. */
+export async function editSceneImage(
+  cfg: GeminiImageConfig,
+  req: { image: Uint8Array; mimeType: string; instruction: string; aspectRatio?: string },
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; mimeType: string; width: number; height: number }> {
+  const body = await generateContent(cfg, {
+    contents: [{ role: "user", parts: [{ inlineData: { mimeType: req.mimeType, data: toBase64(req.image) } }, { text: req.instruction.trim() }] }],
+    generationConfig: { responseModalities: ["TEXT", "IMAGE"], ...(req.aspectRatio ? { imageConfig: { aspectRatio: req.aspectRatio } } : {}) },
+  });
+  return pickImage(body);
+}

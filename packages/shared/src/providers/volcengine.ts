@@ -84,6 +84,9 @@ const BUSINESS_CODES: Record<number, [ErrorCode, boolean]> = {
   50516: ["CONTENT_VIOLATION", true],
   50517: ["CONTENT_VIOLATION", true],
   50519: ["CONTENT_VIOLATION", true],
+  50513: ["CONTENT_VIOLATION", false],
+  50514: ["CONTENT_VIOLATION", false],
+  50215: ["TASK_FAILED", false],
   50520: ["TASK_FAILED", false],
   50521: ["TASK_FAILED", false],
   50522: ["TASK_FAILED", false],
@@ -97,7 +100,7 @@ const BUSINESS_CODES: Record<number, [ErrorCode, boolean]> = {
 };
 
 /** Codes that say what became of a task (its input or output refused), not of this call. */
-const TASK_OUTCOME_CODES = new Set([50411, 50412, 50413, 50512, 50518, 50511, 50516, 50517, 50519, 50520, 50521, 50522]);
+const TASK_OUTCOME_CODES = new Set([50411, 50412, 50413, 50512, 50513, 50514, 50518, 50511, 50516, 50517, 50519, 50520, 50521, 50522, 50215]);
 
 function businessCode(code: number, message: string, status: number): [ErrorCode, boolean] {
   return BUSINESS_CODES[code] ??
@@ -116,7 +119,8 @@ function gatewayError(status: number, error: { Code?: unknown; Message?: unknown
 
 type Envelope = { code?: unknown; message?: unknown; data?: any; ResponseMetadata?: { Error?: { Code?: unknown; Message?: unknown } } };
 
-async function call(cfg: VolcengineConfig, action: string, body: Record<string, unknown>, purpose: CallPurpose): Promise<{ status: number; json: Envelope }> {
+/** One signed call of an Action (Jimeng's and OmniHuman's share host, version and signing). */
+export async function call(cfg: VolcengineConfig, action: string, body: Record<string, unknown>, purpose: CallPurpose): Promise<{ status: number; json: Envelope }> {
   const url = new URL(cfg.baseUrl);
   const path = url.pathname === "" ? "/" : url.pathname;
   const query = { Action: action, Version: VERSION };
@@ -140,7 +144,7 @@ async function call(cfg: VolcengineConfig, action: string, body: Record<string, 
 }
 
 /** The error of an answer that is not code 10000, or null when it is a success. */
-function answerError(status: number, json: Envelope): ProviderError | null {
+export function answerError(status: number, json: Envelope): ProviderError | null {
   const gateway = json?.ResponseMetadata?.Error;
   if (gateway && json.code === undefined) return gatewayError(status, gateway);
   const code = lenientNumber(json?.code);
@@ -231,7 +235,11 @@ export function parseJimengResult(ref: string, data: any): TaskResult {
 
 export async function getJimengResult(cfg: VolcengineConfig, ref: string): Promise<TaskResult> {
   const { reqKey, taskId } = parseJimengRef(ref);
-  const { status, json } = await call(cfg, "CVSync2AsyncGetResult", { req_key: reqKey, task_id: taskId }, "poll");
+  return taskResult(ref, await call(cfg, "CVSync2AsyncGetResult", { req_key: reqKey, task_id: taskId }, "poll"));
+}
+
+/** A get-result answer of a task (Jimeng's or OmniHuman's) as a task result. */
+export function taskResult(ref: string, { status, json }: { status: number; json: Envelope }): TaskResult {
   const err = answerError(status, json);
   if (!err) return parseJimengResult(ref, json.data);
   // A refused input or output ends the task (`done` with a failure code, data null).

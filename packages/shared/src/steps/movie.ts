@@ -9,9 +9,10 @@ import { toBase64 } from "../providers/http.ts";
 import { geminiImageConfig, ttsConfig, volcengineConfig } from "../providers/index.ts";
 import { submitJimeng } from "../providers/volcengine.ts";
 import { synthesize } from "../providers/volcengine-tts.ts";
-import { downloadObject, uploadObject } from "../storage.ts";
+import { checkPerson, submitTalkingHead as submitOmniHuman } from "../providers/omnihuman.ts";
+import { downloadObject, signedUrl, uploadObject } from "../storage.ts";
 import { outputPath } from "./cinematic.ts";
-import type { StepHandler } from "./runner.ts";
+import type { StepHandler, StepResult } from "./runner.ts";
 
 const inputs = (t: Task) => t.inputs as MovieInputs;
 const scenePath = (t: Task, sceneId: string, file: string) => outputPath(t, `scenes/${sceneId}/${file}`);
@@ -70,6 +71,26 @@ async function frames(t: Task, scene: MovieScene): Promise<string[]> {
   return [toBase64(first), toBase64(await downloadObject("assets", scene.last_frame_path!))];
 }
 
+/** URLs OmniHuman can download for the whole task (its queue can take a while). */
+const PROVIDER_URL_SECONDS = 6 * 3600;
+
+/** A talking head: the avatar must show a person (OmniHuman's subject check, not retried),
+ * then it speaks the scene's narration (a clip as long as the speech). */
+async function submitTalkingHead(t: Task, scene: MovieScene): Promise<StepResult> {
+  const narration = ((t.deps.narration ?? []) as { scene_id: string; audio_path: string }[]).find((n) => n.scene_id === scene.id)!;
+  const [imageUrl, audioUrl] = await Promise.all([
+    signedUrl("assets", scene.avatar_path!, PROVIDER_URL_SECONDS),
+    signedUrl("outputs", narration.audio_path, PROVIDER_URL_SECONDS),
+  ]);
+  if (!(await checkPerson(volcengineConfig(), imageUrl))) {
+    throw new AppError("CONTENT_VIOLATION", `Scene ${scene.id}: the avatar shows no person (or person-like subject) to animate; use a clear frontal portrait`);
+  }
+  const { taskId } = await submitOmniHuman(volcengineConfig(), {
+    imageUrl, audioUrl, prompt: scene.prompt, resolution: inputs(t).hd ? 1080 : 720,
+  });
+  return { submitted: { provider: "omnihuman", taskId } };
+}
+
 /** A segment: from the cache when the same request (fixed seed, same frames) was made in the
  * last 7 days, else a Jimeng task (or, for a talking head, an OmniHuman one). */
 export const submitSegment: StepHandler = async (t) => {
@@ -78,6 +99,7 @@ export const submitSegment: StepHandler = async (t) => {
     const cached = await fromCache(t, "segment", scene.cache_key, () => outputPath(t, `segments/${scene.id}.mp4`));
     if (cached) return { video_path: cached.path, cached: true };
   }
+  if (scene.kind === "talking_head") return await submitTalkingHead(t, scene);
   const { taskId } = await submitJimeng(volcengineConfig(), {
     mode: scene.mode,
     hd: inputs(t).hd,

@@ -5,12 +5,14 @@ import { ProviderError } from "../providers/http.ts";
 import { kieConfig, novitaConfig, volcengineConfig } from "../providers/index.ts";
 import { recordInfo } from "../providers/kie.ts";
 import { getTaskResult, type TaskResult } from "../providers/novita.ts";
+import { getTalkingHeadResult } from "../providers/omnihuman.ts";
 import { getJimengResult } from "../providers/volcengine.ts";
 
 async function fetchResult(t: ProviderTask): Promise<TaskResult> {
   if (t.provider === "novita") return await getTaskResult(novitaConfig(), t.provider_task_id);
   if (t.provider === "kie") return await recordInfo(kieConfig(), t.provider_task_id);
   if (t.provider === "volcengine") return await getJimengResult(volcengineConfig(), t.provider_task_id);
+  if (t.provider === "omnihuman") return await getTalkingHeadResult(volcengineConfig(), t.provider_task_id);
   throw new ProviderError("INTERNAL_ERROR", `No poller for provider ${t.provider}`, false);
 }
 
