@@ -19,7 +19,7 @@ function promptText(body: Record<string, any>): string {
 
 /** A plausible answer of the requested schema, written from the prompt. */
 function answerFor(prompt: string, schema: Record<string, any>) {
-  const subject = (prompt.match(/(?:Idea|Prompt): (.*)/)?.[1] ?? prompt).trim().slice(0, 300);
+  const subject = (prompt.match(/(?:Idea|Prompt|Description): (.*)/)?.[1] ?? prompt).trim().slice(0, 300);
   const known: Record<string, unknown> = {
     concept: `A vertical cinematic short about ${subject}.`,
     visual_script: `Open on a wide establishing shot; slow push-in on the subject of "${subject}"; golden-hour light; end on a close-up.`,
@@ -28,8 +28,15 @@ function answerFor(prompt: string, schema: Record<string, any>) {
     optimized_prompt: `${subject}, cinematic lighting, smooth camera motion, detailed textures, consistent character, 24 fps`,
     improvements: ["Added lighting and camera direction", "Made the motion explicit", "Asked for a consistent character"],
   };
-  const props: Record<string, { type?: string }> = schema?.properties ?? {};
-  return Object.fromEntries(Object.entries(props).map(([k, p]) => [k, known[k] ?? (p.type === "ARRAY" ? [subject] : subject)]));
+  const props: Record<string, { type?: string; items?: Record<string, any> }> = schema?.properties ?? {};
+  // A list of objects (a movie's scenes): as many as the prompt asks, each about its place.
+  const many = (items: Record<string, any>) => {
+    const n = Number(prompt.match(/Scenes: (\d+)/)?.[1] ?? 3);
+    return Array.from({ length: n }, (_, i) => answerFor(`Prompt: ${subject}, scene ${i + 1} of ${n}`, items));
+  };
+  return Object.fromEntries(Object.entries(props).map(([k, p]) =>
+    [k, known[k] ?? (p.type === "ARRAY" ? (p.items?.type === "OBJECT" ? many(p.items) : [subject]) : subject)]
+  ));
 }
 
 export async function handleGemini(req: Request, url: URL): Promise<Response> {

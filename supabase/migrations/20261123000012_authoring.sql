@@ -257,7 +257,7 @@ language sql stable security definer set search_path = '' as $$
   )
   select jsonb_build_object(
     'totalSeconds', round(extract(epoch from coalesce(run.completed_at, now()) - run.created_at)::numeric, 2),
-    'queuedSeconds', round(extract(epoch from coalesce(run.started_at, now()) - run.created_at)::numeric, 2),
+    'queuedSeconds', greatest(0, round(extract(epoch from coalesce(run.started_at, now()) - run.created_at)::numeric, 2)),
     'phases', coalesce((select jsonb_object_agg(p.step, round(p.seconds::numeric, 2)) from phases p where p.seconds is not null), '{}'),
     'providerCalls', work.provider_calls, 'polls', work.polls, 'retries', work.retries, 'cacheHits', work.cache_hits,
     'credits', jsonb_build_object('reserved', run.credits_reserved, 'charged', run.credits_charged, 'refunded', run.credits_refunded))

@@ -11,6 +11,7 @@ import { estimatedSeconds, type MovieInputs, movieInputs, segmentInputs, segment
 import { downloadObject, removeFolder, signedUrl } from "../storage.ts";
 import { editedAsset, editRequest } from "./assets.ts";
 import { fileResolver } from "./files.ts";
+import { planRoutes } from "./plan.ts";
 import { resolveSpec, templateRoutes } from "./templates.ts";
 
 type Run = Pick<GenerationRow, "id" | "status" | "step" | "progress" | "error_code" | "error_message" | "credits_reserved" |
@@ -183,6 +184,7 @@ export function videoApp() {
   });
 
   templateRoutes(app);
+  planRoutes(app);
   return app;
 }
 

@@ -193,3 +193,31 @@ export async function optimizeVideoPrompt(cfg: GeminiConfig, input: { prompt: st
     what: "optimized prompt",
   });
 }
+
+export const movieDraftSchema = z.object({
+  title: z.string().min(1).max(200),
+  scenes: z.array(z.object({ prompt: z.string().min(1), narration: z.string().min(1) })).min(1),
+});
+
+/** MovieFlow's video-specify: a movie drafted from a description, one prompt and one line of
+ * narration per scene. */
+export async function draftMovie(cfg: GeminiConfig, input: { description: string; scenes: number; seconds: number; platform: string; style: string }) {
+  return await generateJson(cfg, {
+    system: "You plan short vertical (9:16) videos for Chinese social platforms. Each scene is one shot of a video model: " +
+      "a concrete visual prompt (subject, action, camera, light, the given style) and one short line of narration in the description's language.",
+    prompt: `Description: ${input.description}\nScenes: ${input.scenes}\nLength: ${input.seconds} seconds\nPlatform: ${input.platform}\nStyle: ${input.style}`,
+    responseSchema: {
+      type: "OBJECT",
+      properties: {
+        title: { type: "STRING", description: "A short project title" },
+        scenes: {
+          type: "ARRAY", description: `Exactly ${input.scenes} scenes, in order`,
+          items: { type: "OBJECT", properties: { prompt: { type: "STRING" }, narration: { type: "STRING" } }, required: ["prompt", "narration"] },
+        },
+      },
+      required: ["title", "scenes"],
+    },
+    schema: movieDraftSchema,
+    what: "movie draft",
+  });
+}

@@ -1,0 +1,85 @@
+// Spec files of the CLI: JSON read with errors that name the line, checked locally before
+// anything is sent.
+import { movieRequest } from "../packages/shared/src/movie.ts";
+
+export class CliError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** The 1-based line where the value at a path (["scenes", "1", "duration"]) starts in JSON
+ * text, or null; text that is not JSON throws a CliError naming its line and column. */
+export function jsonLine(text: string, path: string[], file = "spec"): number | null {
+  const want = path.join(".");
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  let found: number | null = null;
+  const fail = (what: string): never => {
+    throw new CliError("INVALID_REQUEST", `${file}:${line}:${i - lineStart + 1}: not valid JSON: ${what}`);
+  };
+  const space = () => {
+    for (; i < text.length && /\s/.test(text[i]); i++) if (text[i] === "\n") (line++, lineStart = i + 1);
+  };
+  const string = (): string => {
+    if (text[i] !== '"') fail(`expected a string, found ${text[i] ? `"${text[i]}"` : "the end"}`);
+    let j = i + 1;
+    while (j < text.length && text[j] !== '"' && text[j] !== "\n") j += text[j] === "\\" ? 2 : 1;
+    if (text[j] !== '"') fail("a string is not closed");
+    const s = JSON.parse(text.slice(i, j + 1));
+    i = j + 1;
+    return s;
+  };
+  const value = (at: string[]): void => {
+    space();
+    if (found === null && at.join(".") === want) found = line;
+    const open = text[i];
+    if (open === "{" || open === "[") {
+      const close = open === "{" ? "}" : "]";
+      i++;
+      space();
+      if (text[i] === close) return void i++;
+      for (let n = 0; ; n++) {
+        space();
+        if (open === "{") {
+          const key = string();
+          space();
+          if (text[i++] !== ":") (i--, fail(`expected ":" after "${key}"`));
+          value([...at, key]);
+        } else value([...at, String(n)]);
+        space();
+        if (text[i] === close) return void i++;
+        if (text[i] !== ",") fail(`expected "," or "${close}", found ${text[i] ? `"${text[i]}"` : "the end"}`);
+        i++;
+      }
+    }
+    if (open === '"') return void string();
+    const token = text.slice(i).match(/^(-?\d+(\.\d+)?([eE][-+]?\d+)?|true|false|null)/)?.[0];
+    if (!token) fail(`unexpected ${open ? `"${open}"` : "end of the file"}`);
+    i += token!.length;
+  };
+  value([]);
+  space();
+  if (i < text.length) fail(`unexpected "${text[i]}" after the end`);
+  return found;
+}
+
+export async function readSpec(file: string | undefined): Promise<{ spec: Record<string, any>; text: string }> {
+  if (!file) throw new CliError("INVALID_REQUEST", "a spec file is required");
+  const text = await Deno.readTextFile(file).catch(() => {
+    throw new CliError("INVALID_REQUEST", `cannot read ${file}`);
+  });
+  jsonLine(text, [], file); // names the line of a syntax error
+  const spec: Record<string, any> = JSON.parse(text);
+  if (!spec || typeof spec !== "object" || Array.isArray(spec)) throw new CliError("INVALID_REQUEST", `${file}: a spec is a JSON object`);
+  if (!("template" in spec)) {
+    const checked = movieRequest.safeParse(spec);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      const line = jsonLine(text, issue.path.map(String)) ?? jsonLine(text, issue.path.slice(0, -1).map(String));
+      throw new CliError("INVALID_REQUEST", `${file}${line ? `:${line}` : ""}: ${issue.path.join(".") || "spec"}: ${issue.message}`);
+    }
+  }
+  return { spec, text };
+}
