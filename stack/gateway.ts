@@ -1,6 +1,6 @@
 // Local stand-in for the Supabase API gateway on one port: every function under
 // /functions/v1/<name> (JWT checked per config.toml, like the edge gateway), plus small
-// stand-ins for the Auth and Storage endpoints that supabase-js and the functions use.
+// stand-ins for the Auth, Storage and Realtime endpoints that supabase-js and the functions use.
 import { parse as parseToml } from "smol-toml";
 import { AppError, type ErrorCode, errorEnvelope } from "../packages/shared/src/errors.ts";
 import { accessTokenClaims } from "../packages/shared/src/jwt.ts";
@@ -8,6 +8,7 @@ import { logError } from "../packages/shared/src/log.ts";
 import { API_PORT, functionsEnv, ROOT } from "./env.ts";
 import { authKeys, handleAuth } from "./auth.ts";
 import { handleStorage } from "./storage.ts";
+import { connectionCount, dropConnections, handleRealtime, startRealtime } from "./realtime.ts";
 
 type Handler = (req: Request) => Response | Promise<Response>;
 
@@ -50,6 +51,7 @@ async function verifyJwtSettings(): Promise<Map<string, boolean>> {
 }
 
 const handlers = await loadFunctions();
+await startRealtime();
 const verifySettings = await verifyJwtSettings();
 
 /** The gateway's own refusals speak the functions' error envelope, so a client handles one shape. */
@@ -89,8 +91,10 @@ Deno.serve({ port: API_PORT, hostname: "127.0.0.1", onListen() {} }, async (req,
   const url = new URL(req.url);
   if (req.method === "OPTIONS") return new Response(null, { headers: CORS });
   if (url.pathname === "/_stack/health") {
-    return Response.json({ functions: [...handlers.keys()], background: background.size });
+    return Response.json({ functions: [...handlers.keys()], background: background.size, realtime: connectionCount() });
   }
+  if (url.pathname === "/_stack/realtime/drop" && req.method === "POST") return Response.json({ dropped: dropConnections() });
+  if (url.pathname === "/realtime/v1/websocket") return await handleRealtime(req, url, gatewayError);
   if (url.pathname.startsWith("/functions/v1/")) return await serveFunction(req, url);
   if (url.pathname.startsWith("/auth/v1/")) return await handleAuth(req, url, (info.remoteAddr as Deno.NetAddr).hostname);
   if (url.pathname.startsWith("/storage/v1/")) return await handleStorage(req, url);

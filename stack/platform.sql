@@ -130,10 +130,13 @@ begin
     grant execute on function realtime.topic() to anon, authenticated, service_role;
     create function realtime.send(payload jsonb, event text, topic text, private boolean default true)
     returns void language plpgsql as $f$
+    declare
+      message_id bigint;
     begin
       insert into realtime.messages (payload, event, topic, private, extension)
-      values (payload, event, topic, private, 'broadcast');
-      perform pg_notify('realtime', json_build_object('topic', topic, 'event', event)::text);
+      values (payload, event, topic, private, 'broadcast') returning id into message_id;
+      -- Notifications arrive in commit order, as the real server reads the WAL.
+      perform pg_notify('realtime', message_id::text);
     end $f$;
   end if;
 end $$;
