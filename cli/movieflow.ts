@@ -3,7 +3,8 @@
 // shape of POST video/generate (or a template request). `--mock` runs against the local
 // stack's simulators (started if needed) as the demo user; otherwise MOVIEFLOW_API_URL,
 // MOVIEFLOW_ANON_KEY and MOVIEFLOW_ACCESS_TOKEN (or MOVIEFLOW_EMAIL and MOVIEFLOW_PASSWORD).
-import { createClient } from "@supabase/supabase-js";
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import { type Progress, ReelforgeClient, ReelforgeError } from "../packages/client/src/index.ts";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { movieRequest } from "../packages/shared/src/movie.ts";
@@ -11,7 +12,7 @@ import { demoSession } from "../demo/session.ts";
 import { fromSpecKit } from "./spec-kit.ts";
 import { CliError, jsonLine, readSpec } from "./spec-file.ts";
 
-type Api = { url: string; token: string; userId: string };
+type Api = { url: string; token: string; userId: string; supabase: SupabaseClient };
 type Segment = { id: string; status: string; progress: number; videoUrl: string | null; error: { code: string; message: string } | null };
 type Task = {
   taskId: string; status: string; progress: number; currentPhase: string; segments: Segment[]; videoUrl: string | null;
@@ -36,7 +37,7 @@ const USAGE = `movieflow <command> [options]\n\n${Object.values(HELP).join("\n\n
 async function connect(mock: boolean): Promise<Api> {
   if (mock) {
     const s = await demoSession();
-    return { url: s.env.API_URL, token: s.accessToken, userId: s.userId };
+    return { url: s.env.API_URL, token: s.accessToken, userId: s.userId, supabase: s.supabase };
   }
   const env = (name: string) => Deno.env.get(name) ?? "";
   const missing = ["MOVIEFLOW_API_URL", "MOVIEFLOW_ANON_KEY"].filter((n) => !env(n));
@@ -46,11 +47,11 @@ async function connect(mock: boolean): Promise<Api> {
   if (env("MOVIEFLOW_ACCESS_TOKEN")) {
     const { data, error } = await supabase.auth.getUser(env("MOVIEFLOW_ACCESS_TOKEN"));
     if (error || !data.user) throw new CliError("UNAUTHORIZED", error?.message ?? "the access token is not valid");
-    return { url: env("MOVIEFLOW_API_URL"), token: env("MOVIEFLOW_ACCESS_TOKEN"), userId: data.user.id };
+    return { url: env("MOVIEFLOW_API_URL"), token: env("MOVIEFLOW_ACCESS_TOKEN"), userId: data.user.id, supabase };
   }
   const { data, error } = await supabase.auth.signInWithPassword({ email: env("MOVIEFLOW_EMAIL"), password: env("MOVIEFLOW_PASSWORD") });
   if (error || !data.session) throw new CliError("UNAUTHORIZED", error?.message ?? "sign-in failed");
-  return { url: env("MOVIEFLOW_API_URL"), token: data.session.access_token, userId: data.user.id };
+  return { url: env("MOVIEFLOW_API_URL"), token: data.session.access_token, userId: data.user.id, supabase };
 }
 
 /** One API call; an error answer becomes a CliError naming the spec line when it names a field. */
@@ -186,20 +187,18 @@ async function open(file: string) {
   if (!opened) console.log(`  preview: ${file}`);
 }
 
-/** Follows a task until it ends: GET task/{id} with If-None-Match, so an unchanged task costs
- * a 304. (Realtime over WebSocket replaces this polling once the stack serves it.) */
-async function follow(api: Api, taskId: string, onChange: (t: Task) => Promise<void>): Promise<Task> {
-  let etag: string | null = null;
-  let task: Task | null = null;
-  for (;;) {
-    const res: { status: number; json: Task; etag: string | null } = await call<Task>(api, "GET", `task/${taskId}`, undefined, undefined, etag ? { "if-none-match": etag } : {});
-    if (res.status === 200) {
-      task = res.json;
-      etag = res.etag;
-      await onChange(task);
-    }
-    if (task && ["completed", "failed", "canceled"].includes(task.status)) return task;
-    await new Promise((r) => setTimeout(r, 1000));
+/** Follows a task until it ends, live from Realtime through the SDK (reads only on joins, and
+ * polls while Realtime is not joined); the final task is read once. */
+async function follow(api: Api, taskId: string, onChange: (p: Progress) => Promise<void>): Promise<Task> {
+  const client = new ReelforgeClient(api.supabase, { url: api.url, accessToken: () => api.token });
+  try {
+    await client.wait(taskId, { onProgress: onChange });
+    return (await call<Task>(api, "GET", `task/${taskId}`)).json;
+  } catch (err) {
+    if (err instanceof ReelforgeError) throw new CliError(err.code, err.message);
+    throw err;
+  } finally {
+    await api.supabase.removeAllChannels();
   }
 }
 
@@ -234,11 +233,13 @@ async function generate(args: string[]) {
   await Deno.mkdir(outDir, { recursive: true });
   const previewed = new Set<string>();
   let last = "";
-  const task = await follow(api, created.taskId, async (t) => {
-    const line = `  ${pad(t.currentPhase, 20)} ${bar(t.progress)} ${String(t.progress).padStart(3)}%  ` +
-      t.segments.map((s) => `${s.id} ${s.status === "completed" ? "done" : s.status === "failed" ? "FAILED" : `${s.progress}%`}`).join("  ");
+  const task = await follow(api, created.taskId, async (p) => {
+    const scenes = Object.entries(p.segments ?? {});
+    const line = `  ${pad(p.phase ?? p.status, 20)} ${bar(p.progress)} ${String(p.progress).padStart(3)}%  ` +
+      scenes.map(([id, pct]) => `${id} ${pct >= 100 ? "done" : `${pct}%`}`).join("  ");
     if (line !== last) console.log((last = line));
-    if (!values.preview) return;
+    if (!values.preview || !scenes.some(([id, pct]) => pct >= 100 && !previewed.has(id))) return;
+    const t = (await call<Task>(api, "GET", `task/${created.taskId}`)).json;
     for (const s of t.segments.filter((x) => x.status === "completed" && x.videoUrl && !previewed.has(x.id))) {
       previewed.add(s.id);
       await download(s.videoUrl!, `${outDir}/${s.id}.mp4`);

@@ -1,9 +1,11 @@
 // The main job: npm run demo -- --idea "..." [--selfie photo.jpg] [--duration 5|10]
 // Starts the local stack if needed, signs in the demo user, runs one cinematic generation
-// through the public API with supabase-js, shows progress per step, and writes the MP4 and
+// through the SDK (packages/client, on supabase-js), shows progress per step live from
+// Realtime, and writes the MP4 and
 // the script under ./out/<generation id>/, with the base and merged images when there are any.
 // With the local simulators it also prints what each step's simulator made (GET /_sim/media).
 import { parseArgs } from "node:util";
+import { type Generation, ReelforgeClient, ReelforgeError } from "../packages/client/src/index.ts";
 import { demoSession, fail } from "./session.ts";
 import { contentHash, type MediaReport } from "../simulators/media.ts";
 
@@ -16,18 +18,6 @@ const LABELS: Record<string, string> = {
   store_output: "store video",
 };
 
-type Generation = {
-  id: string;
-  status: string;
-  step: string;
-  progress: number;
-  script: unknown;
-  video_url: string | null;
-  base_image_url?: string | null;
-  merged_image_url?: string | null;
-  error: { code: string; message: string } | null;
-  credits: { reserved: number; charged: number };
-};
 type Event = { status: string; step: string; progress: number; created_at: string };
 
 const { values: args } = parseArgs({
@@ -43,13 +33,16 @@ if (!args.idea) fail("INVALID_REQUEST", 'usage: npm run demo -- --idea "..." [--
 
 const { env, supabase, userId } = await demoSession();
 
-async function invoke<T>(name: string, options: { method?: "GET" | "POST"; body?: unknown } = {}): Promise<T> {
-  const { data, error } = await supabase.functions.invoke(name, options as Record<string, unknown>);
-  if (error) {
-    const body = await (error as { context?: Response }).context?.json?.().catch(() => null);
-    fail(body?.error?.code ?? "INTERNAL_ERROR", body?.error?.message ?? error.message);
+const client = new ReelforgeClient(supabase);
+
+/** An SDK call; its typed error ends the demo with the catalog code. */
+async function api<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ReelforgeError) fail(err.code, err.message);
+    throw err;
   }
-  return data as T;
 }
 
 let selfiePath: string | undefined;
@@ -62,9 +55,11 @@ if (args.selfie) {
 }
 
 const t0 = Date.now();
-const { generation: created } = await invoke<{ generation: Generation }>("generations", {
-  body: { idea: args.idea, duration: Number(args.duration), aspect_ratio: args.aspect, ...(selfiePath ? { selfie_path: selfiePath } : {}) },
-});
+const created: Generation = await api(() =>
+  client.generations.create({
+    idea: args.idea!, duration: Number(args.duration) as 5 | 10, aspect_ratio: args.aspect as "9:16", ...(selfiePath ? { selfie_path: selfiePath } : {}),
+  })
+);
 console.log(`generation ${created.id}: ${created.credits.reserved} MC reserved`);
 
 const steps = STEPS.filter((s) => s !== "face_merge" || selfiePath);
@@ -96,12 +91,17 @@ function render(g: Generation, events: Event[]) {
 let g = created;
 let events: Event[] = [];
 let lastLine = "";
-while (!["completed", "failed", "canceled"].includes(g.status)) {
-  await new Promise((r) => setTimeout(r, 400));
-  ({ generation: g, events } = await invoke<{ generation: Generation; events: Event[] }>(`generations/${created.id}`, { method: "GET" }));
-  if (tty) render(g, events);
-  else if (`${g.status} ${g.step}` !== lastLine) console.log(`  ${(lastLine = `${g.status} ${g.step}`)} ${g.progress}%`);
-}
+// Every change Realtime announces (a read on each join, polls only while it is not joined).
+await api(() =>
+  client.wait(created.id, {
+    onProgress: (p) => {
+      g = { ...g, status: p.status as Generation["status"], step: p.phase, progress: p.progress };
+      if (tty) render(g, events);
+      else if (`${g.status} ${g.step}` !== lastLine) console.log(`  ${(lastLine = `${g.status} ${g.step}`)} ${g.progress}%`);
+    },
+  })
+);
+({ generation: g, events } = await api(() => client.request<{ generation: Generation; events: Event[] }>("GET", `generations/${created.id}`)));
 render(g, events);
 if (g.status !== "completed") fail(g.error?.code ?? "TASK_FAILED", g.error?.message ?? `generation ${g.status}`);
 

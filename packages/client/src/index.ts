@@ -1,0 +1,334 @@
+// The reelforge SDK: typed calls for the three pipelines on top of supabase-js, typed errors
+// with the catalog code, requestId and Retry-After, and live progress from Realtime (the
+// owner's private channel) with polling as the fallback. Browsers, Node and Deno.
+import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
+
+export const ERROR_CODES = [
+  "INVALID_REQUEST", "UNAUTHORIZED", "QUOTA_EXCEEDED", "FORBIDDEN", "NOT_FOUND", "CONTENT_VIOLATION",
+  "IDEMPOTENCY_KEY_REUSED", "RATE_LIMIT_EXCEEDED", "INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "TASK_FAILED",
+] as const;
+export type ErrorCode = typeof ERROR_CODES[number];
+
+/** An answer in the error envelope, or no answer at all (SERVICE_UNAVAILABLE, status 0). */
+export class ReelforgeError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly status: number,
+    readonly requestId: string | null = null,
+    /** Seconds to wait before trying again, from Retry-After. */
+    readonly retryAfter: number | null = null,
+    readonly details: unknown = null,
+  ) {
+    super(message);
+    this.name = "ReelforgeError";
+  }
+}
+
+export type Credits = { reserved: number; charged: number; refunded: number };
+export type RunStatus = "queued" | "running" | "waiting" | "completed" | "failed" | "canceled";
+export type Generation = {
+  id: string; pipeline: "cinematic" | "model_direct" | "movie"; status: RunStatus; step: string | null; progress: number;
+  queue_position: number | null; inputs: Record<string, unknown>; script: unknown; video_url: string | null;
+  base_image_url: string | null; merged_image_url: string | null; error: { code: string; message: string } | null;
+  credits: Credits; created_at: string; updated_at: string; completed_at: string | null;
+};
+export type CinematicInput = { idea: string; duration?: 5 | 10; aspect_ratio?: "9:16" | "16:9" | "1:1"; selfie_path?: string; visibility?: "public" | "private" };
+export type ModelDirectInput = { prompt: string; model_id: string; [setting: string]: unknown };
+export type MovieSegment = { id: string; status: string; progress: number; videoUrl: string | null; duration?: number | null; error: { code: string; message: string } | null };
+export type MovieTaskState = {
+  taskId: string; status: string; progress: number; currentPhase: string; segments: MovieSegment[];
+  videoUrl: string | null; posterUrl?: string | null; duration: number | null; error: { code: string; message: string } | null;
+  metrics?: Record<string, unknown>;
+};
+/** What onProgress reports: the run's state, and per scene for movies. */
+export type Progress = {
+  id: string; status: string; progress: number; phase: string | null; segments?: Record<string, number>; message?: string;
+  /** "realtime" when a broadcast told us of the change, "poll" when a read of our own found it. */
+  source: "realtime" | "poll";
+};
+
+type Listener = (event: string, payload: any) => void;
+type SharedChannel = { topic: string; channel: RealtimeChannel; listeners: Set<Listener>; onJoin: Set<() => void>; joined: boolean };
+
+const READ_SPACING_MS = 1000;
+const ENDED = new Set(["completed", "failed", "canceled"]);
+
+export type ClientOptions = {
+  /** The project URL; read from the supabase client when not given. */
+  url?: string;
+  /** How often to read while Realtime is not joined (ms). */
+  pollIntervalMs?: number;
+  /** A read every so often even when joined, in case a broadcast was missed (ms). */
+  safetyPollMs?: number;
+  /** The user's access token, for a client that holds a token rather than a session. */
+  accessToken?: () => Promise<string> | string;
+};
+
+export class ReelforgeClient {
+  readonly url: string;
+  private readonly pollIntervalMs: number;
+  private readonly safetyPollMs: number;
+  private readonly accessToken?: () => Promise<string> | string;
+  private channel: SharedChannel | null = null;
+
+  constructor(readonly supabase: SupabaseClient, options: ClientOptions = {}) {
+    this.url = (options.url ?? (supabase as unknown as { supabaseUrl: string }).supabaseUrl).replace(/\/$/, "");
+    this.pollIntervalMs = options.pollIntervalMs ?? 2000;
+    this.safetyPollMs = options.safetyPollMs ?? 15_000;
+    this.accessToken = options.accessToken;
+  }
+
+  /** The signed-in user's access token (from the accessToken option, or the session). */
+  private async session(): Promise<{ token: string; userId: string }> {
+    if (this.accessToken) {
+      const token = await this.accessToken();
+      const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+      return { token, userId: claims.sub };
+    }
+    const { data } = await this.supabase.auth.getSession();
+    if (!data.session) throw new ReelforgeError("UNAUTHORIZED", "Sign in first", 401);
+    return { token: data.session.access_token, userId: data.session.user.id };
+  }
+
+  /** One call to a function; an error answer throws a ReelforgeError. */
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const { token } = await this.session();
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/functions/v1/${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new ReelforgeError("SERVICE_UNAVAILABLE", `Could not reach the API: ${(err as Error).message}`, 0);
+    }
+    const text = await res.text();
+    const json = text ? safeJson(text) : null;
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string; message?: string; requestId?: string; details?: unknown } } | null)?.error;
+      const code = ERROR_CODES.includes(e?.code as ErrorCode) ? e!.code as ErrorCode : res.status >= 500 ? "INTERNAL_ERROR" : "INVALID_REQUEST";
+      const retry = res.headers.get("retry-after");
+      throw new ReelforgeError(code, e?.message ?? `HTTP ${res.status}`, res.status, e?.requestId ?? null, retry ? Number(retry) : null, e?.details ?? null);
+    }
+    return json as T;
+  }
+
+  // -- cinematic (and any run by id) ------------------------------------------------------
+
+  readonly generations = {
+    create: async (input: CinematicInput, opts: { idempotencyKey?: string } = {}) =>
+      (await this.request<{ generation: Generation }>("POST", "generations", input, idem(opts))).generation,
+    quote: async (input: { duration?: 5 | 10; with_selfie?: boolean }) =>
+      await this.request<{ estimated_credits: number; explain: string }>("POST", "quote", input),
+    get: async (id: string) => (await this.request<{ generation: Generation }>("GET", `generations/${id}`)).generation,
+    list: async (opts: { limit?: number } = {}) =>
+      (await this.request<{ generations: Generation[] }>("GET", `generations?limit=${opts.limit ?? 20}`)).generations,
+    cancel: async (id: string) => (await this.request<{ generation: Generation }>("POST", `generations/${id}/cancel`)).generation,
+    retry: async (id: string) => (await this.request<{ generation: Generation }>("POST", `generations/${id}/retry`)).generation,
+  };
+
+  // -- model-direct (kie.ai) ---------------------------------------------------------------
+
+  readonly modelDirect = {
+    create: async (input: ModelDirectInput, opts: { idempotencyKey?: string } = {}) =>
+      (await this.request<{ data: { generation_uuid: string; status: string; credits_cost: number } }>("POST", "anime-video/create-task", input, idem(opts))).data,
+    quote: async (input: ModelDirectInput) => await this.request<{ estimated_credits: number; explain: string }>("POST", "anime-video/quote", input),
+    status: async (id: string) =>
+      await this.request<{ uuid: string; status: string; progress: number; results: { video_url: string }[]; error_message: string | null; credits_used: number }>("GET", `generation/status/${id}`),
+  };
+
+  // -- movies (MovieFlow) -----------------------------------------------------------------
+
+  readonly movies = {
+    generate: async (spec: Record<string, unknown>) => this.movieTask((await this.request<{ taskId: string }>("POST", "video/generate", spec)).taskId),
+    quote: async (spec: Record<string, unknown>) => await this.request<{ estimatedCredits: number; explain: string }>("POST", "video/quote", spec),
+    get: async (taskId: string) => await this.request<MovieTaskState>("GET", `task/${taskId}`),
+    retry: async (taskId: string, segmentIds: string[] = [], reason?: string) =>
+      await this.request<MovieTaskState>("POST", `task/${taskId}/retry`, { segmentIds, ...(reason ? { reason } : {}) }),
+    cancel: async (taskId: string) => await this.request<MovieTaskState>("DELETE", `task/${taskId}`),
+  };
+
+  /** The seed's MovieFlowClient.generateVideo: a task to follow. */
+  async generateVideo(spec: Record<string, unknown>): Promise<MovieTask> {
+    return await this.movies.generate(spec);
+  }
+
+  movieTask(taskId: string): MovieTask {
+    return new MovieTask(this, taskId);
+  }
+
+  // -- progress ---------------------------------------------------------------------------
+
+  /** Calls `listener` on every change of run `id` until the returned function is called:
+   * from Realtime while the channel is joined (and a read on every join, to catch up),
+   * from reads every pollIntervalMs while it is not. */
+  onProgress(id: string, listener: (p: Progress) => void): () => void {
+    let stopped = false;
+    let last = "";
+    let movieStatus = "queued";
+    const report = (p: Progress) => {
+      if (this.pipelines.get(id) === "movie") movieStatus = p.status;
+      const key = `${p.status}|${p.progress}|${p.phase}|${JSON.stringify(p.segments ?? {})}`;
+      if (!stopped && key !== last) {
+        last = key;
+        listener(p);
+      }
+    };
+    // One read at a time, at most one more queued behind it (a burst of broadcasts costs two
+    // reads), spaced by READ_SPACING_MS, and after Retry-After when rate-limited.
+    let reading: Promise<void> | null = null;
+    let queued: Progress["source"] | null = null;
+    const read = (source: Progress["source"]): Promise<void> => {
+      if (reading) {
+        queued = queued === "realtime" ? queued : source;
+        return reading;
+      }
+      reading = (async () => {
+        let pause = READ_SPACING_MS;
+        try {
+          report({ ...(await this.readProgress(id)), source });
+        } catch (err) {
+          // a failed read is repeated by the next broadcast or poll
+          if (err instanceof ReelforgeError && err.retryAfter) pause = err.retryAfter * 1000;
+        }
+        await new Promise((r) => setTimeout(r, pause));
+        reading = null;
+        const next = queued;
+        queued = null;
+        if (next && !stopped) void read(next);
+      })();
+      return reading;
+    };
+    const onMessage = (event: string, payload: any) => {
+      const runId = payload?.generation_id ?? payload?.taskId;
+      if (runId !== id) return;
+      // A movie's broadcasts carry its state (status_change, then progress per scene): no read.
+      if (this.pipelines.get(id) === "movie" && (event === "status_change" || event === "progress")) {
+        if (event === "status_change") movieStatus = payload.newStatus;
+        else report({ id, status: movieStatus, progress: payload.data.overall, phase: payload.data.phase, segments: payload.data.segments, message: payload.data.message, source: "realtime" });
+        return;
+      }
+      void read("realtime"); // the broadcast says something changed: the read says what, in one vocabulary
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = () => {
+      if (stopped) return;
+      void read("poll").finally(() => {
+        if (!stopped) timer = setTimeout(tick, this.channel?.joined ? this.safetyPollMs : this.pollIntervalMs);
+      });
+    };
+    const unsubscribe = this.subscribe(onMessage, () => void read("poll"));
+    tick();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      void unsubscribe();
+    };
+  }
+
+  /** Resolves with the run's last state once it ends (completed, failed or canceled). */
+  async wait(id: string, opts: { onProgress?: (p: Progress) => void | Promise<void>; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Progress> {
+    return await new Promise<Progress>((resolve, reject) => {
+      const timeout = opts.timeoutMs ? setTimeout(() => done(new ReelforgeError("SERVICE_UNAVAILABLE", `still running after ${opts.timeoutMs} ms`, 0)), opts.timeoutMs) : undefined;
+      // An error of the caller's listener (thrown or rejected) ends the wait with it.
+      const stop = this.onProgress(id, (p) => {
+        Promise.resolve().then(() => opts.onProgress?.(p)).then(() => ENDED.has(p.status) && done(null, p), (err) => done(err));
+      });
+      const onAbort = () => done(new ReelforgeError("INVALID_REQUEST", "wait was aborted", 0));
+      opts.signal?.addEventListener("abort", onAbort);
+      function done(err: Error | null, p?: Progress) {
+        clearTimeout(timeout);
+        stop();
+        opts.signal?.removeEventListener("abort", onAbort);
+        if (err) reject(err);
+        else resolve(p!);
+      }
+    });
+  }
+
+  private readonly pipelines = new Map<string, string>();
+
+  private async readProgress(id: string): Promise<Omit<Progress, "source">> {
+    if (!this.pipelines.has(id)) this.pipelines.set(id, (await this.generations.get(id)).pipeline);
+    if (this.pipelines.get(id) === "movie") {
+      const t = await this.movies.get(id);
+      const segments = Object.fromEntries(t.segments.map((s) => [s.id, s.progress]));
+      return { id, status: t.status, progress: t.progress, phase: t.currentPhase, segments };
+    }
+    const g = await this.generations.get(id);
+    return { id, status: g.status, progress: g.progress, phase: g.step };
+  }
+
+  /** One channel per client on the owner's private topic, shared by every listener. */
+  private subscribe(onMessage: Listener, onJoin: () => void): () => Promise<void> {
+    const joining = (async () => {
+      const { token, userId } = await this.session();
+      await this.supabase.realtime.setAuth(token);
+      const topic = `generations:${userId}`;
+      if (this.channel?.topic !== topic) {
+        const entry: SharedChannel = { topic, channel: null as unknown as RealtimeChannel, listeners: new Set(), onJoin: new Set(), joined: false };
+        entry.channel = this.supabase.channel(topic, { config: { private: true } })
+          .on("broadcast", { event: "*" }, (m) => entry.listeners.forEach((l) => l(m.event, m.payload)));
+        entry.channel.subscribe((status) => {
+          entry.joined = status === "SUBSCRIBED";
+          // Every (re)join reads, since broadcasts sent while away are not replayed.
+          if (entry.joined) entry.onJoin.forEach((f) => f());
+        });
+        this.channel = entry;
+      }
+      this.channel.listeners.add(onMessage);
+      this.channel.onJoin.add(onJoin);
+      return this.channel;
+    })().catch(() => null); // no session or no Realtime: the polls carry on alone
+    return async () => {
+      const entry = await joining;
+      if (!entry) return;
+      entry.listeners.delete(onMessage);
+      entry.onJoin.delete(onJoin);
+      if (entry.listeners.size === 0 && this.channel === entry) {
+        this.channel = null;
+        await this.supabase.removeChannel(entry.channel);
+      }
+    };
+  }
+}
+
+/** A movie being made, as the seed's MovieFlowClient returns it. */
+export class MovieTask {
+  constructor(private readonly client: ReelforgeClient, readonly id: string) {}
+  get() {
+    return this.client.movies.get(this.id);
+  }
+  onProgress(listener: (p: Progress) => void) {
+    return this.client.onProgress(this.id, listener);
+  }
+  /** The final task (with videoUrl) once it ends; a failed or canceled task throws TASK_FAILED. */
+  async wait(opts: { onProgress?: (p: Progress) => void | Promise<void>; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<MovieTaskState> {
+    await this.client.wait(this.id, opts);
+    const t = await this.get();
+    if (t.status !== "completed") {
+      throw new ReelforgeError("TASK_FAILED", t.error?.message ?? `the movie ${t.status}`, 500, null, null, { task: t });
+    }
+    return t;
+  }
+  retry(segmentIds: string[] = [], reason?: string) {
+    return this.client.movies.retry(this.id, segmentIds, reason);
+  }
+  cancel() {
+    return this.client.movies.cancel(this.id);
+  }
+}
+
+function idem(opts: { idempotencyKey?: string }): Record<string, string> {
+  return opts.idempotencyKey ? { "idempotency-key": opts.idempotencyKey } : {};
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
