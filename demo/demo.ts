@@ -79,7 +79,9 @@ function render(g: Generation, events: Event[]) {
   const lines = steps.map((s) => {
     const done = g.status === "completed" || steps.indexOf(g.step as typeof steps[number]) > steps.indexOf(s);
     const active = g.step === s && !done;
-    const p = done ? 100 : active ? (s === "video" && g.status === "waiting" ? Math.max(5, (g.progress - 55) * 2.5) : 30) : 0;
+    // The video step holds 65 of the run's 100 points, after 25 (weights in engine.flow_steps);
+    // its share moves while Kling works.
+    const p = done ? 100 : active ? (s === "video" ? Math.max(5, ((g.progress - 25) * 100) / 65) : 30) : 0;
     const took = done ? ` ${stepSeconds(events, s).toFixed(1)} s` : "";
     return `  ${LABELS[s].padEnd(26)} [${bar(p)}] ${done ? "done" + took : active ? g.status : ""}`;
   });

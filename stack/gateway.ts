@@ -54,24 +54,26 @@ const handlers = await loadFunctions();
 await startRealtime();
 const verifySettings = await verifyJwtSettings();
 
-/** The gateway's own refusals speak the functions' error envelope, so a client handles one shape. */
-function gatewayError(code: ErrorCode, message: string) {
-  const err = new AppError(code, message);
-  return Response.json(errorEnvelope(err, crypto.randomUUID()), { status: err.status });
-}
-
 const CORS = {
   "Access-Control-Allow-Origin": "*",
-  "Access-Control-Allow-Headers": "authorization, x-client-info, apikey, content-type, idempotency-key",
+  "Access-Control-Allow-Headers": "authorization, x-client-info, apikey, content-type, idempotency-key, if-none-match, x-upsert",
   "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
 };
+
+/** The gateway's own refusals speak the functions' error envelope, so a client handles one
+ * shape, and carry CORS headers so a browser may read them. */
+function gatewayError(code: ErrorCode, message: string) {
+  const err = new AppError(code, message);
+  return Response.json(errorEnvelope(err, crypto.randomUUID()), { status: err.status, headers: CORS });
+}
 
 async function serveFunction(req: Request, url: URL): Promise<Response> {
   const rest = url.pathname.slice("/functions/v1/".length);
   const name = rest.split("/")[0];
   const handler = handlers.get(name);
   if (!handler) return gatewayError("NOT_FOUND", "Requested function was not found");
-  if (verifySettings.get(name) ?? true) {
+  // Preflights carry no token: like the hosted gateway, they reach the function, which answers CORS.
+  if (req.method !== "OPTIONS" && (verifySettings.get(name) ?? true)) {
     const auth = req.headers.get("authorization");
     if (!auth?.startsWith("Bearer ")) return gatewayError("UNAUTHORIZED", "Missing authorization header");
     // Like the hosted gateway: only the anon/service keys and users' access tokens pass.
@@ -89,13 +91,13 @@ async function serveFunction(req: Request, url: URL): Promise<Response> {
 
 Deno.serve({ port: API_PORT, hostname: "127.0.0.1", onListen() {} }, async (req, info) => {
   const url = new URL(req.url);
+  if (url.pathname.startsWith("/functions/v1/")) return await serveFunction(req, url);
   if (req.method === "OPTIONS") return new Response(null, { headers: CORS });
   if (url.pathname === "/_stack/health") {
     return Response.json({ functions: [...handlers.keys()], background: background.size, realtime: connectionCount() });
   }
   if (url.pathname === "/_stack/realtime/drop" && req.method === "POST") return Response.json({ dropped: dropConnections() });
   if (url.pathname === "/realtime/v1/websocket") return await handleRealtime(req, url, gatewayError);
-  if (url.pathname.startsWith("/functions/v1/")) return await serveFunction(req, url);
   if (url.pathname.startsWith("/auth/v1/")) return await handleAuth(req, url, (info.remoteAddr as Deno.NetAddr).hostname);
   if (url.pathname.startsWith("/storage/v1/")) return await handleStorage(req, url);
   return gatewayError("NOT_FOUND", "Not found");

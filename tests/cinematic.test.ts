@@ -38,7 +38,7 @@ describe("cinematic generation", () => {
     expect(ffprobe(file)).toMatchObject({ width: 720, height: 1280, codec: "h264" });
     expect(ffprobe(file).duration).toBeCloseTo(10, 0);
     expect(view.generation.script).toMatchObject({ t2i_prompt: expect.any(String), motion_prompt: expect.any(String) });
-    expect(view.generation.credits).toEqual({ reserved: quote.body.estimated_credits, charged: quote.body.estimated_credits, refunded: 0 });
+    expect(view.generation.credits).toEqual({ reserved: 0, charged: quote.body.estimated_credits, refunded: 0 });
     // Metered: each task captures its own price when its paid work starts.
     expect(await ledger(id)).toEqual([`1:reserve:${quote.body.estimated_credits}`, "1:capture:5", "1:capture:20", "1:capture:320"]);
     expect(view.events.map((e: { step: string }) => e.step)).not.toContain("face_merge");
@@ -183,7 +183,7 @@ describe("cancel and retry", () => {
     await simKnobs({ task_fail_rate: 0 });
     const before = (await simStats()).stats;
     const res = await call(user.token, "POST", `generations/${id}/retry`);
-    expect(res).toMatchObject({ status: 200, body: { generation: { status: "running", step: "video" } } });
+    expect(res).toMatchObject({ status: 200, body: { generation: { status: "processing", step: "video" } } });
     expect((await waitForStatus(id, ["completed", "failed"])).status).toBe("completed");
     const after = (await simStats()).stats;
     expect(after.gemini_requests ?? 0).toBe(before.gemini_requests ?? 0);

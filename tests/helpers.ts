@@ -12,8 +12,9 @@ export const env: Record<string, string> = Object.fromEntries(
 );
 export const FUNCTIONS = `${env.API_URL}/functions/v1`;
 export const sql = postgres(env.DB_URL, { max: 5, onnotice: () => {} });
-/** Test users make far more requests than the hosted 60/min (see tests/global-setup.ts). */
-await sql`update engine.settings set api_requests_per_minute = 1000000, api_burst = 1000000`;
+/** Test users make far more requests than the hosted 60/min, and start with the credits each
+ * test grants them, not the welcome grant (see tests/global-setup.ts). */
+await sql`update engine.settings set api_requests_per_minute = 1000000, api_burst = 1000000, welcome_credits = 0`;
 
 /** supabase-js as an app would create it (Node 20 has no built-in WebSocket: pass ws). */
 export function supabaseClient(token?: string) {

@@ -197,7 +197,7 @@ describe("status shapes", () => {
     let id: string;
     try {
       ({ generation_uuid: id } = await createTask(user, { model_id: "sora-2" }));
-      expect((await status(user, id)).body).toEqual({ uuid: id, status: "pending", progress: 0, results: [], error_message: null, credits_used: 0 });
+      expect((await status(user, id)).body).toEqual({ uuid: id, status: "pending", state: "processing", progress: 0, results: [], error_message: null, credits_used: 0 });
     } finally {
       setNetDropRate(0);
     }
@@ -209,7 +209,9 @@ describe("status shapes", () => {
     // Metered: the submitted kie task's price is captured once it started.
     expect((await status(user, id)).body).toMatchObject({ status: "processing", results: [], credits_used: 30 });
     await waitForStatus(id, ["completed"]);
-    expect((await status(user, id)).body).toMatchObject({ status: "completed", results: [{ video_url: expect.stringMatching(/^http/) }], credits_used: 30 });
+    expect((await status(user, id)).body).toMatchObject({
+      status: "completed", state: "completed", results: [{ video_url: expect.stringMatching(/^http/), poster_url: null }], credits_used: 30,
+    });
   });
 });
 
@@ -245,7 +247,7 @@ describe("characters and visibility", () => {
     expect(ids).toContain(pub);
     expect(ids).not.toContain(priv);
     const item = gallery.body.data.find((g: { uuid: string }) => g.uuid === pub);
-    expect(Object.keys(item).sort()).toEqual(["completed_at", "pipeline", "uuid", "video_url"]);
+    expect(Object.keys(item).sort()).toEqual(["completed_at", "pipeline", "poster_url", "uuid", "video_url"]);
     expect((await fetch(item.video_url)).status).toBe(200);
   });
 

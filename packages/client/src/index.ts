@@ -25,10 +25,19 @@ export class ReelforgeError extends Error {
   }
 }
 
+/** reserved: what the run holds now (0 once it ended). */
 export type Credits = { reserved: number; charged: number; refunded: number };
-export type RunStatus = "queued" | "running" | "waiting" | "completed" | "failed" | "canceled";
+/** The API's one vocabulary (movies add "merging", generation/status says "pending"). */
+export type RunStatus = "queued" | "processing" | "completed" | "failed" | "canceled";
+export type Pipeline = "cinematic" | "model_direct" | "movie";
+export type Page<T> = { items: T[]; nextCursor: string | null };
+export type LedgerEntry = {
+  id: string; kind: "grant" | "reserve" | "capture" | "refund" | "release"; amount: number; generation_id: string | null;
+  step: string | null; task_index: number | null; reason: string | null; created_at: string;
+};
+export type GalleryItem = { uuid: string; pipeline: Pipeline; completed_at: string; video_url: string; poster_url: string | null };
 export type Generation = {
-  id: string; pipeline: "cinematic" | "model_direct" | "movie"; status: RunStatus; step: string | null; progress: number;
+  id: string; pipeline: Pipeline; status: RunStatus; step: string | null; progress: number;
   queue_position: number | null; inputs: Record<string, unknown>; script: unknown; video_url: string | null;
   base_image_url: string | null; merged_image_url: string | null; error: { code: string; message: string } | null;
   credits: Credits; created_at: string; updated_at: string; completed_at: string | null;
@@ -123,8 +132,11 @@ export class ReelforgeClient {
     quote: async (input: { duration?: 5 | 10; with_selfie?: boolean }) =>
       await this.request<{ estimated_credits: number; explain: string }>("POST", "quote", input),
     get: async (id: string) => (await this.request<{ generation: Generation }>("GET", `generations/${id}`)).generation,
-    list: async (opts: { limit?: number } = {}) =>
-      (await this.request<{ generations: Generation[] }>("GET", `generations?limit=${opts.limit ?? 20}`)).generations,
+    /** A page of the caller's runs of every pipeline, newest first; pass `cursor: page.nextCursor` for the next. */
+    list: async (opts: { limit?: number; cursor?: string; status?: RunStatus[]; pipeline?: Pipeline[] } = {}): Promise<Page<Generation>> => {
+      const r = await this.request<{ generations: Generation[]; next_cursor: string | null }>("GET", `generations${query(opts)}`);
+      return { items: r.generations, nextCursor: r.next_cursor };
+    },
     cancel: async (id: string) => (await this.request<{ generation: Generation }>("POST", `generations/${id}/cancel`)).generation,
     retry: async (id: string) => (await this.request<{ generation: Generation }>("POST", `generations/${id}/retry`)).generation,
   };
@@ -136,7 +148,27 @@ export class ReelforgeClient {
       (await this.request<{ data: { generation_uuid: string; status: string; credits_cost: number } }>("POST", "anime-video/create-task", input, idem(opts))).data,
     quote: async (input: ModelDirectInput) => await this.request<{ estimated_credits: number; explain: string }>("POST", "anime-video/quote", input),
     status: async (id: string) =>
-      await this.request<{ uuid: string; status: string; progress: number; results: { video_url: string }[]; error_message: string | null; credits_used: number }>("GET", `generation/status/${id}`),
+      await this.request<{
+        uuid: string; status: "pending" | "processing" | "completed" | "failed"; state: RunStatus; progress: number;
+        results: { video_url: string; poster_url: string | null }[]; error_message: string | null; credits_used: number;
+      }>("GET", `generation/status/${id}`),
+  };
+
+  // -- credits and the public gallery -----------------------------------------------------
+
+  readonly credits = {
+    /** The balance, what unfinished runs hold, and a page of the ledger (newest first). */
+    get: async (opts: { limit?: number; cursor?: string; kind?: LedgerEntry["kind"] } = {}) => {
+      const r = await this.request<{ balance: number; reserved: number; ledger: LedgerEntry[]; next_cursor: string | null }>("GET", `credits${query(opts)}`);
+      return { balance: r.balance, reserved: r.reserved, ledger: { items: r.ledger, nextCursor: r.next_cursor } };
+    },
+  };
+
+  readonly gallery = {
+    list: async (opts: { limit?: number; cursor?: string; pipeline?: Pipeline } = {}): Promise<Page<GalleryItem>> => {
+      const r = await this.request<{ data: GalleryItem[]; next_cursor: string | null }>("GET", `generation/gallery${query(opts)}`);
+      return { items: r.data, nextCursor: r.next_cursor };
+    },
   };
 
   // -- movies (MovieFlow) -----------------------------------------------------------------
@@ -331,4 +363,12 @@ function safeJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** `?a=1&b=x,y` from the options that are set (lists comma-separated). */
+function query(opts: Record<string, string | number | string[] | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) params.set(k, Array.isArray(v) ? v.join(",") : String(v));
+  const text = params.toString();
+  return text ? `?${text}` : "";
 }

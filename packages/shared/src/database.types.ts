@@ -33,14 +33,14 @@ isOneToOne: false
                   ]
                 },"flow_steps": {
                   Row: {
-                    "base_delay_ms": number,"capacity_key": string | null,"fallback_capacity_key": string | null,"handler": string,"kind": string,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every": string | null,"publish_output": boolean,"run_if_input": string | null,"runs_on": string,"starts_per_element": boolean,"step": string,"weight": number
+                    "base_delay_ms": number,"capacity_key": string | null,"expected_wait": string | null,"fallback_capacity_key": string | null,"handler": string,"kind": string,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every": string | null,"publish_output": boolean,"run_if_input": string | null,"runs_on": string,"starts_per_element": boolean,"step": string,"weight": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "base_delay_ms"?: number,"capacity_key"?: string | null,"fallback_capacity_key"?: string | null,"handler": string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step": string,"weight": number
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"expected_wait"?: string | null,"fallback_capacity_key"?: string | null,"handler": string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step": string,"weight": number
                   }
                   Update: {
-                    "base_delay_ms"?: number,"capacity_key"?: string | null,"fallback_capacity_key"?: string | null,"handler"?: string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step"?: string,"weight"?: number
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"expected_wait"?: string | null,"fallback_capacity_key"?: string | null,"handler"?: string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step"?: string,"weight"?: number
                   }
                   Relationships: [
                     {
@@ -101,14 +101,14 @@ isOneToOne: false
                   ]
                 },"settings": {
                   Row: {
-                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string
+                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string,"welcome_credits": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"welcome_credits"?: number
                   }
                   Update: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"welcome_credits"?: number
                   }
                   Relationships: [
                     
@@ -129,14 +129,14 @@ isOneToOne: false
                   ]
                 },"tasks": {
                   Row: {
-                    "attempt": number,"blocked_on": string | null,"capacity_key": string | null,"charged_round": number | null,"checked_at": string | null,"created_at": string,"dispatch_count": number,"element": Json | null,"error_code": string | null,"error_message": string | null,"generation_id": string,"handler": string,"id": number,"lease_token": string | null,"lease_until": string | null,"next_attempt_at": string,"next_poll_at": string | null,"output": Json | null,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count": number,"price": number,"provider": string | null,"provider_progress": number,"provider_task_id": string | null,"status": Database["public"]['Enums']["task_status"],"step": string,"task_index": number,"updated_at": string,"user_id": string,"wake_at": string | null,"webhook_token": string,"refund_task": undefined | null
+                    "attempt": number,"blocked_on": string | null,"capacity_key": string | null,"charged_round": number | null,"checked_at": string | null,"created_at": string,"dispatch_count": number,"element": Json | null,"error_code": string | null,"error_message": string | null,"generation_id": string,"handler": string,"id": number,"lease_token": string | null,"lease_until": string | null,"next_attempt_at": string,"next_poll_at": string | null,"output": Json | null,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count": number,"price": number,"provider": string | null,"provider_progress": number,"provider_task_id": string | null,"status": Database["public"]['Enums']["task_status"],"step": string,"task_index": number,"updated_at": string,"user_id": string,"waiting_since": string | null,"wake_at": string | null,"webhook_token": string,"refund_task": undefined | null
                   }
                   ComputedFields: "refund_task"
                   Insert: {
-                    "attempt"?: number,"blocked_on"?: string | null,"capacity_key"?: string | null,"charged_round"?: number | null,"checked_at"?: string | null,"created_at"?: string,"dispatch_count"?: number,"element"?: Json | null,"error_code"?: string | null,"error_message"?: string | null,"generation_id": string,"handler": string,"id"?: never,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"output"?: Json | null,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"price"?: number,"provider"?: string | null,"provider_progress"?: number,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["task_status"],"step": string,"task_index"?: number,"updated_at"?: string,"user_id": string,"wake_at"?: string | null,"webhook_token"?: string
+                    "attempt"?: number,"blocked_on"?: string | null,"capacity_key"?: string | null,"charged_round"?: number | null,"checked_at"?: string | null,"created_at"?: string,"dispatch_count"?: number,"element"?: Json | null,"error_code"?: string | null,"error_message"?: string | null,"generation_id": string,"handler": string,"id"?: never,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"output"?: Json | null,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"price"?: number,"provider"?: string | null,"provider_progress"?: number,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["task_status"],"step": string,"task_index"?: number,"updated_at"?: string,"user_id": string,"waiting_since"?: string | null,"wake_at"?: string | null,"webhook_token"?: string
                   }
                   Update: {
-                    "attempt"?: number,"blocked_on"?: string | null,"capacity_key"?: string | null,"charged_round"?: number | null,"checked_at"?: string | null,"created_at"?: string,"dispatch_count"?: number,"element"?: Json | null,"error_code"?: string | null,"error_message"?: string | null,"generation_id"?: string,"handler"?: string,"id"?: never,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"output"?: Json | null,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"price"?: number,"provider"?: string | null,"provider_progress"?: number,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["task_status"],"step"?: string,"task_index"?: number,"updated_at"?: string,"user_id"?: string,"wake_at"?: string | null,"webhook_token"?: string
+                    "attempt"?: number,"blocked_on"?: string | null,"capacity_key"?: string | null,"charged_round"?: number | null,"checked_at"?: string | null,"created_at"?: string,"dispatch_count"?: number,"element"?: Json | null,"error_code"?: string | null,"error_message"?: string | null,"generation_id"?: string,"handler"?: string,"id"?: never,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"output"?: Json | null,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"price"?: number,"provider"?: string | null,"provider_progress"?: number,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["task_status"],"step"?: string,"task_index"?: number,"updated_at"?: string,"user_id"?: string,"waiting_since"?: string | null,"wake_at"?: string | null,"webhook_token"?: string
                   }
                   Relationships: [
                     {
@@ -204,6 +204,9 @@ isOneToOne: false
 { Args: { "p_dep": Omit<Database["engine"]['Tables']["flow_deps"]['Row'], Database["engine"]['Tables']["flow_deps"]['ComputedFields']>,"p_inputs": Json }; Returns: boolean
                            },
 "dispatch_polls":
+{ Args: Record<PropertyKey, never>; Returns: number
+                           },
+"estimate_waits":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
 "fail_task":
@@ -281,7 +284,8 @@ isOneToOne: false
 "poll_batch_size": number,
 "redispatch_after": string,
 "wake_coalesce": string,
-"webhook_recheck_interval": string
+"webhook_recheck_interval": string,
+"welcome_credits": number
             }
                           SetofOptions: {
         from: "*"
@@ -370,14 +374,14 @@ isOneToOne: false
                   ]
                 },"credit_ledger": {
                   Row: {
-                    "amount": number,"billing_round": number | null,"created_at": string,"generation_id": string | null,"id": number,"kind": Database["public"]['Enums']["ledger_kind"],"step": string | null,"task_index": number | null,"user_id": string
+                    "amount": number,"billing_round": number | null,"created_at": string,"generation_id": string | null,"id": number,"kind": Database["public"]['Enums']["ledger_kind"],"reason": string | null,"step": string | null,"task_index": number | null,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "amount": number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind": Database["public"]['Enums']["ledger_kind"],"step"?: string | null,"task_index"?: number | null,"user_id": string
+                    "amount": number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind": Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id": string
                   }
                   Update: {
-                    "amount"?: number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind"?: Database["public"]['Enums']["ledger_kind"],"step"?: string | null,"task_index"?: number | null,"user_id"?: string
+                    "amount"?: number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind"?: Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -488,8 +492,8 @@ isOneToOne: false
 { Args: { "p_inputs": Json,"p_pipeline": Database["public"]['Enums']["pipeline_kind"] }; Returns: Record<string, unknown>
                            },
 "public_gallery":
-{ Args: { "p_before"?: string,"p_limit"?: number }; Returns: {
-              "completed_at": string,"id": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"video_path": string
+{ Args: { "p_after_id"?: string,"p_limit"?: number,"p_pipeline"?: Database["public"]['Enums']["pipeline_kind"] }; Returns: {
+              "completed_at": string,"id": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poster_path": string,"video_path": string
             }[]
                            }
           }

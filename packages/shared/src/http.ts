@@ -2,6 +2,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { z } from "zod";
 import { config } from "./config.ts";
 import { AppError, errorEnvelope } from "./errors.ts";
@@ -12,6 +13,16 @@ import { takeApiRequest } from "./rate-limit.ts";
 export type Env = { Variables: { claims: JwtClaims } };
 
 const MAX_BODY_BYTES = 64 * 1024;
+
+/** Browsers call every function from any origin with a bearer token (no cookies), as
+ * supabase-js sends it; the headers a client reads are exposed. */
+const corsPolicy = cors({
+  origin: "*",
+  allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+  allowHeaders: ["authorization", "x-client-info", "apikey", "content-type", "idempotency-key", "if-none-match"],
+  exposeHeaders: ["Retry-After", "ETag"],
+  maxAge: 86400,
+});
 
 /** A Hono app mounted at /<function name>, answering every failure with the envelope. */
 export function functionApp(name: string, maxBodyBytes = MAX_BODY_BYTES) {
@@ -25,6 +36,7 @@ export function functionApp(name: string, maxBodyBytes = MAX_BODY_BYTES) {
   app.notFound(() => {
     throw new AppError("NOT_FOUND", "No such endpoint");
   });
+  app.use(corsPolicy);
   // Counted while the body streams in (Content-Length first): a huge body is refused after
   // 64 KB (or the app's own limit), never buffered.
   app.use(bodyLimit({
@@ -119,6 +131,37 @@ export function validate<T extends z.ZodType>(schema: T, json: unknown): z.infer
 
 const uuidParam = z.string().uuid();
 
+/** Lists come a page at a time: `limit` (1 to 100) and the `cursor` the last page returned. */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1, "must be from 1 to 100").max(100, "must be from 1 to 100").default(20),
+  cursor: z.string().max(64).optional(),
+};
+
+/** A comma-separated filter such as `status=completed,failed`, each value one of `values`. */
+export function csvOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.string().transform((s) => s.split(",")).pipe(z.array(z.enum(values, { error: `must be one or more of ${values.join(", ")}` })));
+}
+
+/** The row a cursor continues after (cursors are opaque: the base64url of its id), or null. */
+export function cursorId<T extends z.ZodType<string>>(cursor: string | undefined, id: T = uuidParam as unknown as T): z.infer<T> | null {
+  if (cursor === undefined) return null;
+  let text = "";
+  try {
+    text = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+  } catch {
+    // not base64: refused below
+  }
+  const parsed = id.safeParse(text);
+  if (!parsed.success) throw new AppError("INVALID_REQUEST", "cursor: not a cursor this list returned");
+  return parsed.data;
+}
+
+/** The cursor of the next page when a query of limit + 1 rows found more, else null. */
+export function nextCursor(rows: readonly { id?: unknown }[], limit: number): string | null {
+  if (rows.length <= limit) return null;
+  return btoa(String(rows[limit - 1].id)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
 export function parseId(value: string | undefined): string {
   const id = uuidParam.safeParse(value);
   if (!id.success) throw new AppError("NOT_FOUND", "Generation not found");
@@ -134,9 +177,10 @@ export function idempotencyKey(c: Context): string | null {
   return key;
 }
 
-/** Signed URLs in answers live an hour: an ETag holds for half of it, so an answer a client
- * revalidates (304) always has URLs valid for another half hour at least. */
-const ETAG_WINDOW_MS = 30 * 60 * 1000;
+/** Signed URLs in answers live an hour and are reused for its first quarter (storage.ts): an
+ * ETag holds for 15 minutes, so an answer a client revalidates (304) always has URLs valid
+ * for another half hour at least. */
+const ETAG_WINDOW_MS = 15 * 60 * 1000;
 
 /** A GET answer with an ETag made from what it depends on (`version`), 304 when the client
  * already has it; `final` answers (a task that ended) may be reused for 5 minutes unasked. */

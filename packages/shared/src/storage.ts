@@ -46,7 +46,16 @@ export async function downloadObject(bucket: string, path: string): Promise<Uint
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/** Signed URLs already handed out, reused while more than 3/4 of their life remains (an
+ * answer that lists files gives the same URLs to every read for a while, so clients and
+ * browsers can cache them); at most SIGNED_URLS_KEPT, oldest dropped first. */
+const signedUrls = new Map<string, { url: string; reuseUntil: number }>();
+const SIGNED_URLS_KEPT = 5000;
+
 export async function signedUrl(bucket: string, path: string, expiresIn = 3600): Promise<string> {
+  const key = `${bucket}/${path}:${expiresIn}`;
+  const kept = signedUrls.get(key);
+  if (kept && kept.reuseUntil > Date.now()) return kept.url;
   const res = await fetch(endpoint(`sign/${objectPath(bucket, path)}`), {
     method: "POST",
     headers: { ...auth(), "content-type": "application/json" },
@@ -58,7 +67,17 @@ export async function signedUrl(bucket: string, path: string, expiresIn = 3600):
   }
   const { signedURL } = await res.json();
   // Providers fetch these (kie reference images): the public Storage URL, not the local one.
-  return `${config().PUBLIC_STORAGE_URL}${signedURL}`;
+  const url = `${config().PUBLIC_STORAGE_URL}${signedURL}`;
+  signedUrls.delete(key);
+  if (signedUrls.size >= SIGNED_URLS_KEPT) signedUrls.delete(signedUrls.keys().next().value!);
+  signedUrls.set(key, { url, reuseUntil: Date.now() + expiresIn * 250 });
+  return url;
+}
+
+function forgetSignedUrls(bucket: string, paths: string[]) {
+  for (const path of paths) {
+    for (const key of signedUrls.keys()) if (key.startsWith(`${bucket}/${path}:`)) signedUrls.delete(key);
+  }
 }
 
 /** Deletes everything under `prefix` (a generation's folder): Storage lists, then removes. */
@@ -78,6 +97,7 @@ export async function removeFolder(bucket: string, prefix: string) {
 /** Deletes these objects (paths in the bucket); missing ones are no error. */
 export async function removeObjects(bucket: string, paths: string[]) {
   if (paths.length === 0) return;
+  forgetSignedUrls(bucket, paths);
   const removed = await fetch(endpoint(bucket), {
     method: "DELETE",
     headers: { ...auth(), "content-type": "application/json" },

@@ -13,6 +13,9 @@ returns uuid language plpgsql security definer set search_path = '' as $$
 declare uid uuid;
 begin
   insert into auth.users (email) values (p_email) returning id into uid;
+  -- Tests grant exactly what they need: the welcome grant is taken back.
+  delete from public.credit_ledger where user_id = uid and reason = 'welcome';
+  update public.credit_accounts set balance = 0 where user_id = uid;
   if p_credits > 0 then
     perform public.grant_credits(uid, p_credits);
   end if;

@@ -4,14 +4,17 @@ import { z } from "zod";
 import { asUser } from "../db.ts";
 import type { GenerationRow } from "../engine.ts";
 import { AppError } from "../errors.ts";
-import { functionApp, idempotencyKey, parseBody, parseId, requireUser } from "../http.ts";
+import { csvOf, cursorId, functionApp, idempotencyKey, nextCursor, pageQuery, parseBody, parseId, requireUser, validate } from "../http.ts";
+import { API_STATUSES, type ApiStatus, PIPELINES } from "../status.ts";
 import { removeFolder, signedUrl } from "../storage.ts";
 
-type Row = Pick<GenerationRow, "id" | "user_id" | "pipeline" | "status" | "step" | "progress" | "error_code" | "error_message" |
-  "credits_reserved" | "credits_charged" | "credits_refunded" | "visibility" | "created_at" | "updated_at" | "completed_at"> & {
+type Row = Pick<GenerationRow, "id" | "user_id" | "pipeline" | "step" | "progress" | "error_code" | "error_message" |
+  "credits_charged" | "credits_refunded" | "visibility" | "created_at" | "updated_at" | "completed_at"> & {
+  status: ApiStatus;
   inputs: Record<string, unknown>;
   outputs: Record<string, any>;
   queue_position: number | null;
+  credits_held: number;
 };
 
 export const cinematicRequest = z.strictObject({
@@ -23,7 +26,11 @@ export const cinematicRequest = z.strictObject({
   visibility: z.enum(["public", "private"]).default("private"),
 });
 
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+const listQuery = z.strictObject({
+  ...pageQuery,
+  status: csvOf(API_STATUSES).optional(),
+  pipeline: csvOf(PIPELINES).optional(),
+});
 
 async function urlOf(path: unknown) {
   return typeof path === "string" ? await signedUrl("outputs", path) : null;
@@ -47,7 +54,8 @@ export async function generationView(row: Row) {
     base_image_url: done ? await urlOf(row.outputs.base_image_path) : null,
     merged_image_url: done ? await urlOf(row.outputs.merged_image_path) : null,
     error: row.error_code ? { code: row.error_code, message: row.error_message } : null,
-    credits: { reserved: row.credits_reserved, charged: row.credits_charged, refunded: row.credits_refunded },
+    // reserved: what this run holds now (0 once it ended: the rest went back to the balance).
+    credits: { reserved: row.credits_held, charged: row.credits_charged, refunded: row.credits_refunded },
     visibility: row.visibility,
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -55,11 +63,16 @@ export async function generationView(row: Row) {
   };
 }
 
-// A queued run's place among its owner's queued runs (1 = next to start).
-const COLUMNS = `id, user_id, pipeline, status, step, progress, inputs, outputs, error_code, error_message, credits_reserved,
-  credits_charged, credits_refunded, visibility, created_at, updated_at, completed_at,
+// The status in the API's vocabulary; a queued run's place among its owner's queued runs
+// (1 = next to start); the credits its reservation still holds (this round's reservation less its
+// captures while it runs; 0 once it ended, the rest released).
+const COLUMNS = `id, user_id, pipeline, app.api_status(status::text) as status, step, progress, inputs, outputs, error_code,
+  error_message, credits_charged, credits_refunded, visibility, created_at, updated_at, completed_at,
   case when status = 'queued' then (select count(*)::integer from public.generations q
-    where q.user_id = g.user_id and q.status = 'queued' and q.created_at <= g.created_at) end as queue_position`;
+    where q.user_id = g.user_id and q.status = 'queued' and q.created_at <= g.created_at) end as queue_position,
+  case when g.status in ('queued', 'running') then g.credits_reserved - (select coalesce(sum(l.amount), 0)::integer
+    from public.credit_ledger l where l.generation_id = g.id and l.billing_round = g.billing_round and l.kind = 'capture')
+  else 0 end as credits_held`;
 
 export function generationsApp() {
   const app = functionApp("generations");
@@ -78,13 +91,18 @@ export function generationsApp() {
     return c.json({ generation: await generationView(row) }, 201);
   });
 
+  // Newest first, a page at a time: `cursor` (the last page's next_cursor) continues after it.
   app.get("/", async (c) => {
-    const q = listQuery.safeParse(c.req.query());
-    if (!q.success) throw new AppError("INVALID_REQUEST", "limit must be a whole number from 1 to 100");
+    const q = validate(listQuery, c.req.query());
+    const after = cursorId(q.cursor);
     const rows = await asUser(c.get("claims"), (sql) => sql<Row[]>`
       select ${sql.unsafe(COLUMNS)} from public.generations g
-      where user_id = ${c.get("claims").sub!} order by created_at desc limit ${q.data.limit}`);
-    return c.json({ generations: await Promise.all(rows.map(generationView)) });
+      where user_id = ${c.get("claims").sub!}
+        and (${q.status ?? null}::text[] is null or app.api_status(status::text) = any(${q.status ?? null}::text[]))
+        and (${q.pipeline ?? null}::text[] is null or pipeline::text = any(${q.pipeline ?? null}::text[]))
+        and (${after}::uuid is null or (created_at, id) < (select a.created_at, a.id from public.generations a where a.id = ${after}))
+      order by created_at desc, id desc limit ${q.limit + 1}`);
+    return c.json({ generations: await Promise.all(rows.slice(0, q.limit).map(generationView)), next_cursor: nextCursor(rows, q.limit) });
   });
 
   app.get("/:id", async (c) => {
@@ -94,7 +112,7 @@ export function generationsApp() {
     if (!row) throw new AppError("NOT_FOUND", "Generation not found");
     const [tasks, events] = await asUser(c.get("claims"), (sql) => Promise.all([
       sql`select * from app.generation_tasks(${id})`,
-      sql`select status, step, task_index, attempt, progress, message, created_at from public.generation_events
+      sql`select app.api_status(status) as status, step, task_index, attempt, progress, message, created_at from public.generation_events
           where generation_id = ${id} order by id`,
     ]));
     return c.json({ generation: { ...(await generationView(row)), tasks }, events });
