@@ -89,8 +89,13 @@ export async function functionsEnv(real: (name: string) => string | undefined = 
     PUBLIC_FUNCTIONS_URL: real("PUBLIC_FUNCTIONS_URL") ?? `${e.API_URL}/functions/v1`,
     ...(publicStorage ? { PUBLIC_STORAGE_URL: publicStorage } : {}),
     REELFORGE_LOCAL_SIMULATORS: "1",
+    // No CDN here: the gateway serves the API reference page's viewer from node_modules.
+    SCALAR_SCRIPT_URL: `${e.API_URL}${SCALAR_PATH}`,
   };
 }
+
+/** Where the gateway serves the Scalar viewer for the API reference page. */
+export const SCALAR_PATH = "/_stack/scalar/standalone.js";
 
 /** The entries whose value is set. */
 function defined(vars: Record<string, string | undefined>): Record<string, string> {

@@ -5,7 +5,7 @@ import { parse as parseToml } from "smol-toml";
 import { AppError, type ErrorCode, errorEnvelope } from "../packages/shared/src/errors.ts";
 import { accessTokenClaims } from "../packages/shared/src/jwt.ts";
 import { logError } from "../packages/shared/src/log.ts";
-import { API_PORT, functionsEnv, ROOT } from "./env.ts";
+import { API_PORT, functionsEnv, ROOT, SCALAR_PATH } from "./env.ts";
 import { authKeys, handleAuth } from "./auth.ts";
 import { handleStorage } from "./storage.ts";
 import { connectionCount, dropConnections, handleRealtime, startRealtime } from "./realtime.ts";
@@ -95,6 +95,10 @@ Deno.serve({ port: API_PORT, hostname: "127.0.0.1", onListen() {} }, async (req,
   if (req.method === "OPTIONS") return new Response(null, { headers: CORS });
   if (url.pathname === "/_stack/health") {
     return Response.json({ functions: [...handlers.keys()], background: background.size, realtime: connectionCount() });
+  }
+  if (url.pathname === SCALAR_PATH) {
+    const file = await Deno.open(`${ROOT}/node_modules/@scalar/api-reference/dist/browser/standalone.js`);
+    return new Response(file.readable, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" } });
   }
   if (url.pathname === "/_stack/realtime/drop" && req.method === "POST") return Response.json({ dropped: dropConnections() });
   if (url.pathname === "/realtime/v1/websocket") return await handleRealtime(req, url, gatewayError);

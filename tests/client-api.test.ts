@@ -86,6 +86,21 @@ describe("CORS", () => {
   });
 });
 
+describe("the OpenAPI document and the reference page", () => {
+  it("are served without a token, for this project's URL", async () => {
+    const doc = await (await fetch(`${FUNCTIONS}/openapi`)).json();
+    const checkedIn = JSON.parse(readFileSync(`${ROOT}docs/openapi.json`, "utf8"));
+    expect(doc).toEqual({ ...checkedIn, servers: [{ url: FUNCTIONS }] });
+    const page = await fetch(`${FUNCTIONS}/openapi/docs`);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain(`"${FUNCTIONS}/openapi"`);
+    const script = await fetch(html.match(/<script src="([^"]+)"/)![1]);
+    expect(script.status).toBe(200);
+    expect((await script.text()).length).toBeGreaterThan(1_000_000);
+  });
+});
+
 describe("credits", () => {
   it("a new user starts with the welcome grant and sees it in GET credits", async () => {
     await sql`update engine.settings set welcome_credits = 500`;

@@ -38,6 +38,8 @@ const schema = z.object({
   // "1" only on the local stack: provider results may then come over http from the
   // configured provider base URLs (the simulators on loopback).
   REELFORGE_LOCAL_SIMULATORS: z.enum(["0", "1"]).default("0"),
+  // The API reference page's viewer (Scalar); the local stack serves its own copy.
+  SCALAR_SCRIPT_URL: z.string().url().default("https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.76.4/dist/browser/standalone.js"),
 });
 
 export type Config = z.infer<typeof schema> & { PUBLIC_FUNCTIONS_URL: string; PUBLIC_STORAGE_URL: string };

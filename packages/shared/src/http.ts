@@ -139,7 +139,7 @@ export const pageQuery = {
 
 /** A comma-separated filter such as `status=completed,failed`, each value one of `values`. */
 export function csvOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.string().transform((s) => s.split(",")).pipe(z.array(z.enum(values, { error: `must be one or more of ${values.join(", ")}` })));
+  return z.string().meta({ description: `one or more of ${values.join(", ")}, comma-separated` }).transform((s) => s.split(",")).pipe(z.array(z.enum(values, { error: `must be one or more of ${values.join(", ")}` })));
 }
 
 /** The row a cursor continues after (cursors are opaque: the base64url of its id), or null. */

@@ -26,12 +26,12 @@ async function quoteOf(c: Context<Env>, inputs: ModelDirectInputs) {
   return { credits: q.credits as number, explain: q.explain as string };
 }
 
-const optimizeRequest = z.strictObject({
+export const optimizeRequest = z.strictObject({
   prompt: z.string().trim().min(1).max(2500),
   style: z.string().max(100).optional(),
   duration: z.string().max(16).optional(),
 });
-const characterRequest = z.strictObject({
+export const characterRequest = z.strictObject({
   name: z.string().trim().min(1).max(100),
   reference_image_path: z.string().min(1).max(512),
 });

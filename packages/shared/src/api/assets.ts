@@ -30,7 +30,7 @@ function assetView(a: AssetRow) {
   };
 }
 
-const metadata = z.strictObject({
+export const assetMetadata = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   tags: z.array(z.string().trim().min(1).max(40).regex(/^[^,]+$/, "must not contain a comma")).max(20).default([]),
 });
@@ -84,7 +84,7 @@ export async function editedAsset(claims: JwtClaims, image: Uint8Array<ArrayBuff
   return await storeAsset(claims, "image", edited.bytes, `${name} (edited)`.slice(0, 200), [...new Set([...tags, "edited"])].slice(0, 20));
 }
 
-const listQuery = z.strictObject({
+export const assetListQuery = z.strictObject({
   type: z.enum(ASSET_TYPES).optional(),
   tags: z.string().max(400).optional(),
   page: z.coerce.number().int().min(1).default(1),
@@ -111,13 +111,13 @@ export function assetsApp() {
     } catch {
       throw new AppError("INVALID_REQUEST", "metadata: must be JSON such as {\"name\": \"bgm.mp3\", \"tags\": [\"bgm\"]}");
     }
-    const { name, tags } = validate(metadata, meta);
+    const { name, tags } = validate(assetMetadata, meta);
     const asset = await storeAsset(c.get("claims"), type, new Uint8Array(await file.arrayBuffer()), name ?? (file.name || `${type} asset`), tags);
     return c.json(asset, 201);
   });
 
   app.get("/", async (c) => {
-    const q = validate(listQuery, c.req.query());
+    const q = validate(assetListQuery, c.req.query());
     const tags = (q.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean);
     const claims = c.get("claims");
     const where = (sql: Parameters<Parameters<typeof asUser>[1]>[0]) =>

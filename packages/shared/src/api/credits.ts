@@ -4,7 +4,7 @@ import { asUser } from "../db.ts";
 import { cursorId, functionApp, nextCursor, pageQuery, requireUser, validate } from "../http.ts";
 
 const LEDGER_KINDS = ["grant", "reserve", "capture", "refund", "release"] as const;
-const ledgerQuery = z.strictObject({ ...pageQuery, kind: z.enum(LEDGER_KINDS).optional() });
+export const ledgerQuery = z.strictObject({ ...pageQuery, kind: z.enum(LEDGER_KINDS).optional() });
 const ledgerId = z.string().regex(/^[1-9][0-9]{0,18}$/);
 
 export function creditsApp() {

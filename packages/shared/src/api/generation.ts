@@ -18,7 +18,7 @@ function contractStatus(state: string, started: boolean): string {
   return state === "canceled" ? "failed" : state;
 }
 
-const galleryQuery = z.strictObject({ ...pageQuery, pipeline: z.enum(PIPELINES).optional() });
+export const galleryQuery = z.strictObject({ ...pageQuery, pipeline: z.enum(PIPELINES).optional() });
 
 export function generationApp() {
   const app = functionApp("generation");

@@ -26,7 +26,7 @@ export const cinematicRequest = z.strictObject({
   visibility: z.enum(["public", "private"]).default("private"),
 });
 
-const listQuery = z.strictObject({
+export const listQuery = z.strictObject({
   ...pageQuery,
   status: csvOf(API_STATUSES).optional(),
   pipeline: csvOf(PIPELINES).optional(),

@@ -201,7 +201,7 @@ function createdAnswer(run: Run) {
 }
 
 const MAX_BATCH_SPECS = 10;
-const batchRequest = z.strictObject({
+export const batchRequest = z.strictObject({
   specs: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_BATCH_SPECS, `at most ${MAX_BATCH_SPECS} specs per batch`),
   parallel: z.boolean().default(true),
 });
@@ -233,7 +233,7 @@ async function batchView(id: string, runs: Run[]) {
   };
 }
 
-const retryRequest = z.strictObject({
+export const retryRequest = z.strictObject({
   segmentIds: z.array(z.string().min(1).max(64)).max(6).default([]),
   reason: z.string().max(200).optional(),
 });

@@ -14,7 +14,7 @@ import { TTS_MAX_TEXT_BYTES } from "../providers/volcengine-tts.ts";
 import { fileResolver } from "./files.ts";
 import { resolveSpec } from "./templates.ts";
 
-const specifyRequest = z.strictObject({
+export const specifyRequest = z.strictObject({
   description: z.string().trim().min(1).max(2000),
   duration: z.number().int().min(5).max(MAX_MOVIE_SECONDS).multipleOf(5, "must be a multiple of 5 seconds").default(60),
   platform: z.enum(["douyin", "wechat", "bilibili"]).default("douyin"),
@@ -22,7 +22,7 @@ const specifyRequest = z.strictObject({
   scenes: z.number().int().min(1).max(MAX_SCENES).optional(),
 });
 
-const planRequest = z.strictObject({
+export const planRequest = z.strictObject({
   spec: z.record(z.string(), z.unknown()),
   optimize: z.enum(["speed", "quality", "cost"]).optional(),
   quality: z.enum(["low", "medium", "high"]).optional(),

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { asUser } from "../db.ts";
 import { functionApp, parseBody, requireUser } from "../http.ts";
 
-const quoteRequest = z.strictObject({
+export const quoteRequest = z.strictObject({
   duration: z.union([z.literal(5), z.literal(10)]).default(5),
   with_selfie: z.boolean().default(false),
 });

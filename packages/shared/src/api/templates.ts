@@ -18,7 +18,7 @@ const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1 to 63 of a
 
 /** A spec naming a template: the template's scenes with these variables; projectName, config
  * and effects given here replace the template's. */
-const templateRequest = z.strictObject({
+export const templateRequest = z.strictObject({
   template: slug,
   variables: variableValues.default({}),
   projectName: z.string().optional(),
@@ -26,7 +26,7 @@ const templateRequest = z.strictObject({
   effects: z.record(z.string(), z.unknown()).optional(),
 });
 
-const templateBody = z.strictObject({
+export const templateBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
   description: z.string().max(1000).default(""),
   variables: templateVariables.default({}),

@@ -1,0 +1,3 @@
+import { openApiApp } from "../../../packages/shared/src/api/openapi.ts";
+
+Deno.serve(openApiApp().fetch);
