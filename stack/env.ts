@@ -89,6 +89,8 @@ export async function functionsEnv(real: (name: string) => string | undefined = 
     PUBLIC_FUNCTIONS_URL: real("PUBLIC_FUNCTIONS_URL") ?? `${e.API_URL}/functions/v1`,
     ...(publicStorage ? { PUBLIC_STORAGE_URL: publicStorage } : {}),
     REELFORGE_LOCAL_SIMULATORS: "1",
+    // Every function shares one process (and one pool) here.
+    DB_POOL_MAX: "10",
     // No CDN here: the gateway serves the API reference page's viewer from node_modules.
     SCALAR_SCRIPT_URL: `${e.API_URL}${SCALAR_PATH}`,
   };

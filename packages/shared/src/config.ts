@@ -10,7 +10,15 @@ const schema = z.object({
   SUPABASE_URL: z.string().url(),
   SUPABASE_SERVICE_ROLE_KEY: z.string().min(20),
   SUPABASE_DB_URL: z.string().startsWith("postgres"),
-  JWT_SECRET: z.string().min(32),
+  // The legacy JWT secret (HS256 tokens). Without it, the secret in SUPABASE_JWKS (an "oct"
+  // key, as `supabase functions serve` passes it) is used; asymmetric keys need neither.
+  JWT_SECRET: z.string().min(32).optional(),
+  // The project's keys as a JWKS (JSON), as `supabase functions serve` sets it; otherwise they
+  // are fetched from Auth's /auth/v1/.well-known/jwks.json.
+  SUPABASE_JWKS: z.string().startsWith("{").optional(),
+  // Connections per function instance: hosted projects run many instances against a small
+  // pooler (transaction mode), so few each; the local stack runs every function in one process.
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(50).default(3),
   // Where providers reach us: callbacks (functions) and reference images (Storage). On a
   // hosted project both default to SUPABASE_URL, which is public; locally set them to a tunnel.
   PUBLIC_FUNCTIONS_URL: z.string().url().optional(),
@@ -60,10 +68,13 @@ export function config(): Config {
     throw new Error(`configuration: ${issue.path.join(".")} ${issue.message}`);
   }
   const c = parsed.data;
+  // `supabase functions serve` runs functions in Docker with SUPABASE_URL=http://kong:8000, an
+  // address only other containers reach: URLs given out point at the API port on the host.
+  const publicBase = new URL(c.SUPABASE_URL).host === "kong:8000" ? "http://127.0.0.1:54321" : c.SUPABASE_URL;
   return (cached = {
     ...c,
-    PUBLIC_FUNCTIONS_URL: (c.PUBLIC_FUNCTIONS_URL ?? `${c.SUPABASE_URL}/functions/v1`).replace(/\/$/, ""),
-    PUBLIC_STORAGE_URL: (c.PUBLIC_STORAGE_URL ?? `${c.SUPABASE_URL}/storage/v1`).replace(/\/$/, ""),
+    PUBLIC_FUNCTIONS_URL: (c.PUBLIC_FUNCTIONS_URL ?? `${publicBase}/functions/v1`).replace(/\/$/, ""),
+    PUBLIC_STORAGE_URL: (c.PUBLIC_STORAGE_URL ?? `${publicBase}/storage/v1`).replace(/\/$/, ""),
   });
 }
 

@@ -11,7 +11,7 @@ let pool: Sql | undefined;
 
 export function db(): Sql {
   pool ??= postgres(config().SUPABASE_DB_URL, {
-    max: 10,
+    max: config().DB_POOL_MAX,
     idle_timeout: 20,
     onnotice: () => {},
     // Supabase's pooler (transaction mode) does not keep prepared statements.

@@ -6,6 +6,7 @@ import { cors } from "hono/cors";
 import { z } from "zod";
 import { config } from "./config.ts";
 import { AppError, errorEnvelope } from "./errors.ts";
+import type { JWK } from "jose";
 import { accessTokenClaims, constantTimeEqual, type JwtClaims, type JwtKeys } from "./jwt.ts";
 import { logError } from "./log.ts";
 import { takeApiRequest } from "./rate-limit.ts";
@@ -62,9 +63,20 @@ export const requireServiceRole: MiddlewareHandler<Env> = async (c, next) => {
   await next();
 };
 
-/** Users' access tokens are signed with the legacy secret or with a key Auth publishes. */
-function userTokenKeys(): JwtKeys {
-  return { secret: config().JWT_SECRET, jwksUrl: `${config().SUPABASE_URL}/auth/v1/.well-known/jwks.json` };
+let tokenKeys: JwtKeys | undefined;
+
+/** Users' access tokens are signed with the legacy secret or with a key Auth publishes: the
+ * keys in SUPABASE_JWKS when set (its "oct" key is the secret), else fetched from Auth. */
+export function userTokenKeys(): JwtKeys {
+  if (tokenKeys) return tokenKeys;
+  const { JWT_SECRET, SUPABASE_JWKS, SUPABASE_URL } = config();
+  const jwks = SUPABASE_JWKS ? (JSON.parse(SUPABASE_JWKS) as { keys: JWK[] }) : undefined;
+  const oct = jwks?.keys.find((k) => k.kty === "oct")?.k;
+  const secret = JWT_SECRET ?? (oct ? new TextDecoder().decode(Uint8Array.from(atob(oct.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0))) : undefined);
+  return (tokenKeys = {
+    secret,
+    ...(jwks ? { jwks: { keys: jwks.keys.filter((k) => k.kty !== "oct") } } : { jwksUrl: `${SUPABASE_URL}/auth/v1/.well-known/jwks.json` }),
+  });
 }
 
 /** User endpoints: a valid, unexpired user session. */

@@ -16,7 +16,7 @@ const enc = new TextEncoder();
 export type JwtClaims = { sub?: string; role?: string; exp?: number; [k: string]: unknown };
 
 /** What a token may be verified against: the JWT secret, and the project's public keys. */
-export type JwtKeys = { secret: string; jwksUrl?: string; jwks?: { keys: JWK[] } };
+export type JwtKeys = { secret?: string; jwksUrl?: string; jwks?: { keys: JWK[] } };
 
 /** A signing key of Auth: a private JWK with its key id. */
 export type SigningKey = { kid: string; privateKey: CryptoKey };
@@ -48,7 +48,10 @@ const localSets = new WeakMap<object, JWTVerifyGetKey>();
 
 function keyResolver(keys: JwtKeys) {
   return (header: JWTHeaderParameters) => {
-    if (header.alg === "HS256") return enc.encode(keys.secret);
+    if (header.alg === "HS256") {
+      if (!keys.secret) throw new Error("no secret for HS256");
+      return enc.encode(keys.secret);
+    }
     if (keys.jwks) {
       let set = localSets.get(keys.jwks);
       if (!set) localSets.set(keys.jwks, set = createLocalJWKSet(keys.jwks));
