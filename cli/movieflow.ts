@@ -9,7 +9,8 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { movieRequest } from "../packages/shared/src/movie.ts";
 import { demoSession } from "../demo/session.ts";
-import { fromSpecKit } from "./spec-kit.ts";
+import { AppError } from "../packages/shared/src/errors.ts";
+import { fromSpecKit } from "../packages/shared/src/spec-kit.ts";
 import { CliError, jsonLine, readSpec } from "./spec-file.ts";
 
 type Api = { url: string; token: string; userId: string; supabase: SupabaseClient };
@@ -291,7 +292,7 @@ if (import.meta.main) {
   try {
     await COMMANDS[command](rest);
   } catch (err) {
-    if (err instanceof CliError) {
+    if (err instanceof CliError || err instanceof AppError) {
       console.error(`error ${err.code}: ${err.message}`);
       Deno.exit(1);
     }

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check
-  libtap-parser-sourcehandler-pgtap-perl ffmpeg fonts-dejavu-core fonts-wqy-microhei espeak-ng)
+  libtap-parser-sourcehandler-pgtap-perl ffmpeg fonts-dejavu-core fonts-wqy-microhei espeak-ng python3-pytest)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -157,6 +157,23 @@ describe("credits", () => {
   });
 });
 
+describe("movie credits", () => {
+  it("a canceled movie task holds nothing", async () => {
+    const user = await newUser(1000);
+    await sql`update engine.settings set max_active_generations_per_user = 0`;
+    try {
+      const created = await call(user.token, "POST", "video/generate", { projectName: "held", scenes: [{ id: "s1", prompt: "a paper lantern", duration: 5 }] });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect((await call(user.token, "GET", `task/${created.body.taskId}`)).body.credits).toMatchObject({ reserved: created.body.credits });
+      const canceled = await call(user.token, "DELETE", `task/${created.body.taskId}`);
+      expect(canceled.body).toMatchObject({ status: "canceled", credits: { reserved: 0, charged: 0 } });
+    } finally {
+      await sql`update engine.settings set max_active_generations_per_user = 3`;
+    }
+    expect((await call(user.token, "GET", "credits")).body).toMatchObject({ balance: 1000, reserved: 0 });
+  });
+});
+
 describe("lists", () => {
   it("my generations come in pages, filtered by status and pipeline, never another's", async () => {
     const user = await newUser(5000);

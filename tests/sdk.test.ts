@@ -33,6 +33,29 @@ function expectLive(seen: Progress[], end = "completed") {
 }
 
 describe("the SDK", () => {
+  it("pages through lists, the ledger and the gallery", async () => {
+    await resetSims();
+    const user = await newUser(2000);
+    const client = await app(user);
+    const ids = [];
+    for (const idea of ["a red kite", "a blue kite", "a green kite"]) ids.push((await client.generations.create({ idea, visibility: "public" })).id);
+    for (const id of ids) await client.wait(id, { timeoutMs: 120_000 });
+    const first = await client.generations.list({ limit: 2, status: ["completed"], pipeline: ["cinematic"] });
+    const second = await client.generations.list({ limit: 2, cursor: first.nextCursor!, status: ["completed"] });
+    expect([...first.items, ...second.items].map((g) => g.id)).toEqual([...ids].reverse());
+    expect(second.nextCursor).toBeNull();
+    const credits = await client.credits.get({ limit: 3 });
+    expect(credits).toMatchObject({ balance: 2000 - 3 * 185, reserved: 0 });
+    expect(credits.ledger.items.map((e) => e.kind)).toEqual(["capture", "capture", "capture"]);
+    expect(credits.ledger.nextCursor).not.toBeNull();
+    const gallery = await client.gallery.list({ limit: 3, pipeline: "cinematic" });
+    // The newest public cinematic videos are these three (in the order they completed).
+    expect(gallery.items.map((g) => g.uuid).sort()).toEqual([...ids].sort());
+    const bad = await client.generations.list({ status: ["running" as never] }).catch((e) => e);
+    expect(bad).toBeInstanceOf(ReelforgeError);
+    expect(bad).toMatchObject({ code: "INVALID_REQUEST", status: 400 });
+  });
+
   it("runs a cinematic generation, following it live", async () => {
     await resetSims();
     const client = await app(await newUser());

@@ -199,3 +199,39 @@ create index generations_public_idx on public.generations (completed_at desc, id
   where visibility = 'public' and status = 'completed';
 drop index public.generations_user_created_idx;
 create index generations_user_created_idx on public.generations (user_id, created_at desc, id desc);
+
+-- A completed movie reopened for some scenes is processing them (it showed "merging": the
+-- step it ran last).
+create or replace function app.retry_segments(p_generation_id uuid, p_indexes integer[]) returns public.generations
+language plpgsql security definer set search_path = '' as $$
+declare
+  target public.generations := app.owned_generation(p_generation_id);
+  states jsonb;
+begin
+  if target.pipeline <> 'movie' then
+    raise exception using errcode = 'RF400', message = 'Only a movie''s segments can be retried';
+  end if;
+  select jsonb_object_agg(m.task_index, m.status) into states from app.movie_segments(target.id) m;
+  if exists (select 1 from unnest(p_indexes) i where not states ? i::text) then
+    raise exception using errcode = 'RF400', message = 'segmentIds names a scene this task does not have';
+  end if;
+  if target.status = 'failed' then
+    if exists (select 1 from jsonb_each_text(states) e where e.value = 'failed' and e.key::integer <> all(p_indexes)) then
+      raise exception using errcode = 'RF400',
+        message = 'Other scenes failed too: name every failed scene in segmentIds';
+    end if;
+    if exists (select 1 from unnest(p_indexes) i where states ->> i::text <> 'failed') then
+      raise exception using errcode = 'RF400',
+        message = 'Only failed scenes of a failed task can be retried; retry the completed ones after it completes';
+    end if;
+    return app.retry_generation(target.id);
+  elsif target.status = 'completed' then
+    -- The run shows the step it reopens, not the merge it last ran.
+    update public.generations set step = 'segment' where id = target.id;
+    perform engine.reopen_tasks(target.id, 'segment', p_indexes);
+    select * into target from public.generations where id = target.id;
+    return target;
+  end if;
+  raise exception using errcode = 'RF400',
+    message = format('Only a failed or completed task can be retried; this one is %s', target.status);
+end $$;

@@ -63,16 +63,19 @@ export async function generationView(row: Row) {
   };
 }
 
+/** The credits a run's reservation still holds: this round's reservation less its captures
+ * while it runs; 0 once it ended (the rest was released). SQL over a generations row `g`. */
+export const CREDITS_HELD = `case when g.status in ('queued', 'running') then g.credits_reserved - (select coalesce(sum(l.amount), 0)::integer
+    from public.credit_ledger l where l.generation_id = g.id and l.billing_round = g.billing_round and l.kind = 'capture')
+  else 0 end`;
+
 // The status in the API's vocabulary; a queued run's place among its owner's queued runs
-// (1 = next to start); the credits its reservation still holds (this round's reservation less its
-// captures while it runs; 0 once it ended, the rest released).
+// (1 = next to start); the credits it holds.
 const COLUMNS = `id, user_id, pipeline, app.api_status(status::text) as status, step, progress, inputs, outputs, error_code,
   error_message, credits_charged, credits_refunded, visibility, created_at, updated_at, completed_at,
   case when status = 'queued' then (select count(*)::integer from public.generations q
     where q.user_id = g.user_id and q.status = 'queued' and q.created_at <= g.created_at) end as queue_position,
-  case when g.status in ('queued', 'running') then g.credits_reserved - (select coalesce(sum(l.amount), 0)::integer
-    from public.credit_ledger l where l.generation_id = g.id and l.billing_round = g.billing_round and l.kind = 'capture')
-  else 0 end as credits_held`;
+  ${CREDITS_HELD} as credits_held`;
 
 export function generationsApp() {
   const app = functionApp("generations");

@@ -10,6 +10,7 @@ import type { JwtClaims } from "../jwt.ts";
 import { estimatedSeconds, type MovieInputs, movieInputs, segmentInputs, segmentRequest, type SegmentRequest } from "../movie.ts";
 import { downloadObject, removeFolder, signedUrl } from "../storage.ts";
 import { editedAsset, editRequest } from "./assets.ts";
+import { CREDITS_HELD } from "./generations.ts";
 import { fileResolver } from "./files.ts";
 import { planRoutes } from "./plan.ts";
 import { resolveSpec, templateRoutes } from "./templates.ts";
@@ -19,6 +20,8 @@ type Run = Pick<GenerationRow, "id" | "status" | "step" | "progress" | "error_co
   batch_id: string | null;
   /** When the run or one of its tasks last changed (read answers only): what they depend on. */
   changed_at?: string;
+  /** What its reservation holds now (read answers only). */
+  credits_held?: number;
   inputs: MovieInputs;
   outputs: Record<string, unknown>;
 };
@@ -31,7 +34,7 @@ type Event = { step: string | null; task_index: number | null; status: string; a
 const RUN_COLUMNS = `id, pipeline, batch_id, status, step, progress, inputs, outputs, error_code, error_message, credits_reserved,
   credits_charged, credits_refunded, created_at, updated_at, completed_at`;
 /** Reads only: a run created in the same statement is not in a stable function's snapshot. */
-const READ_COLUMNS = `${RUN_COLUMNS}, app.run_changed_at(id) as changed_at`;
+const READ_COLUMNS = `${RUN_COLUMNS}, app.run_changed_at(id) as changed_at, ${CREDITS_HELD} as credits_held`;
 
 /** The seed's status vocabulary: a running movie is processing, then merging. */
 export function movieStatus(run: Pick<Run, "status" | "step">): string {
@@ -56,7 +59,7 @@ const jsonBody = z.record(z.string(), z.unknown());
 
 async function ownRun(c: Context<Env>, id: string): Promise<Run> {
   const [row] = await asUser(c.get("claims"), (sql) => sql<Run[]>`
-    select ${sql.unsafe(READ_COLUMNS)} from public.generations where id = ${id} and pipeline = 'movie'`);
+    select ${sql.unsafe(READ_COLUMNS)} from public.generations g where id = ${id} and pipeline = 'movie'`);
   if (!row) throw new AppError("NOT_FOUND", "Task not found");
   return row;
 }
@@ -112,7 +115,7 @@ async function taskView(c: Context<Env>, run: Run) {
     posterUrl: done ? await signed(run.outputs.poster_path) : null,
     duration: done ? run.outputs.seconds ?? null : null,
     error: run.error_code ? { code: run.error_code, message: run.error_message } : null,
-    credits: { reserved: run.credits_reserved, charged: run.credits_charged, refunded: run.credits_refunded },
+    credits: { reserved: run.credits_held ?? run.credits_reserved, charged: run.credits_charged, refunded: run.credits_refunded },
     logs: events.map((e) => logLine(run.inputs, e)),
     metrics,
     batchId: run.batch_id,
@@ -163,7 +166,7 @@ export function videoApp() {
   app.get("/batch/:id", async (c) => {
     const id = parseId(c.req.param("id"));
     const runs = await asUser(c.get("claims"), (sql) => sql<Run[]>`
-      select ${sql.unsafe(READ_COLUMNS)} from public.generations where batch_id = ${id} order by created_at, id`);
+      select ${sql.unsafe(READ_COLUMNS)} from public.generations g where batch_id = ${id} order by created_at, id`);
     if (runs.length === 0) throw new AppError("NOT_FOUND", "Batch not found");
     const ended = runs.every((r) => ["completed", "failed", "canceled"].includes(r.status));
     return await conditionalJson(c, runs.map((r) => r.changed_at), ended, async () => batchView(id, runs));

@@ -14,7 +14,7 @@ import { ledgerQuery } from "./credits.ts";
 import { galleryQuery } from "./generation.ts";
 import { cinematicRequest, listQuery } from "./generations.ts";
 import { batchRequest, retryRequest } from "./movie.ts";
-import { planRequest, specifyRequest } from "./plan.ts";
+import { fromSpecRequest, planRequest, specifyRequest } from "./plan.ts";
 import { quoteRequest } from "./quote.ts";
 import { templateBody, templateRequest } from "./templates.ts";
 
@@ -131,6 +131,7 @@ export const OPERATIONS: Operation[] = [
   { method: "post", path: "/video/batch", tag: "movie", summary: "Several movies at once, reserved together", body: batchRequest, ok: { status: 201, schema: anyObject } },
   { method: "get", path: "/video/batch/{id}", tag: "movie", summary: "Follow a whole batch", ok: { status: 200, schema: anyObject } },
   { method: "post", path: "/video/specify", tag: "movie", summary: "Draft a spec from a description (Gemini)", body: specifyRequest, ok: { status: 200, schema: anyObject } },
+  { method: "post", path: "/video/from-spec", tag: "movie", summary: "A Spec-Kit spec.md as a MovieFlow spec", body: fromSpecRequest, ok: { status: 200, schema: anyObject } },
   { method: "post", path: "/video/plan", tag: "movie", summary: "Per-scene model, price and time for a goal", body: planRequest, ok: { status: 200, schema: anyObject } },
   { method: "get", path: "/video/templates", tag: "templates", summary: "Built-in templates and mine", ok: { status: 200, schema: anyObject } },
   { method: "get", path: "/video/templates/{slug}", tag: "templates", summary: "One template with its variables", ok: { status: 200, schema: anyObject } },

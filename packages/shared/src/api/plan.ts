@@ -1,5 +1,6 @@
 // MovieFlow's video-specify and video-plan in the `video` function: `POST video/specify`
-// drafts a spec with Gemini; `POST video/plan` shows what a spec costs and takes per goal.
+// drafts a spec with Gemini; `POST video/plan` shows what a spec costs and takes per goal;
+// `POST video/from-spec` imports a Spec-Kit spec.
 import type { Hono } from "hono";
 import { z } from "zod";
 import { asUser } from "../db.ts";
@@ -7,6 +8,7 @@ import { AppError } from "../errors.ts";
 import { type Env, parseBody, validate } from "../http.ts";
 import { MAX_MOVIE_SECONDS, MAX_SCENES, movieInputs, movieRequest } from "../movie.ts";
 import { optimizeSpec, planScenes } from "../plan.ts";
+import { fromSpecKit } from "../spec-kit.ts";
 import { draftMovie } from "../providers/gemini.ts";
 import { ProviderError } from "../providers/http.ts";
 import { geminiConfig } from "../providers/index.ts";
@@ -20,6 +22,11 @@ export const specifyRequest = z.strictObject({
   platform: z.enum(["douyin", "wechat", "bilibili"]).default("douyin"),
   style: z.enum(["cartoon", "realistic", "anime"]).default("realistic"),
   scenes: z.number().int().min(1).max(MAX_SCENES).optional(),
+});
+
+export const fromSpecRequest = z.strictObject({
+  markdown: z.string().min(1).max(100_000),
+  file: z.string().max(200).default("spec.md"),
 });
 
 export const planRequest = z.strictObject({
@@ -63,6 +70,13 @@ export function planRoutes(app: Hono<Env>) {
       effects: { transitions: true, backgroundMusic: null, watermark: false },
     });
     return c.json({ spec });
+  });
+
+  // A Spec-Kit spec.md as a MovieFlow spec (what `movieflow from-spec` does on the command line).
+  app.post("/from-spec", async (c) => {
+    const req = await parseBody(c, fromSpecRequest);
+    const { spec, warnings } = fromSpecKit(req.markdown, req.file);
+    return c.json({ spec: validate(movieRequest, spec), warnings });
   });
 
   app.post("/plan", async (c) => {

@@ -1,8 +1,9 @@
 // Spec-Kit import (seed 002, "与 Spec-Kit 集成"): a spec.md's title, description and
 // `## Requirements` (FR-/NFR- lines such as "FR-001: 生成60秒视频", "FR-002: 包含6个场景",
-// "NFR-001: 1080p分辨率") become a MovieFlow spec.
-import type { MovieRequest } from "../packages/shared/src/movie.ts";
-import { CliError } from "./spec-file.ts";
+// "NFR-001: 1080p分辨率") become a MovieFlow spec. Used by `movieflow from-spec` and by
+// `POST video/from-spec` (the Python client's from_speckit).
+import { AppError } from "./errors.ts";
+import type { MovieRequest } from "./movie.ts";
 
 type Settings = { narrate?: boolean; seconds?: number; scenes?: number; resolution?: "1080x1920" | "720x1280"; platform?: "douyin" | "wechat" | "bilibili"; style?: string; fps?: 24 | 25 | 30 };
 
@@ -32,7 +33,7 @@ export function fromSpecKit(markdown: string, file: string): { spec: MovieReques
   const lines = markdown.split("\n");
   const title = (lines.find((l) => /^# /.test(l)) ?? "# video").replace(/^# (Feature Specification:\s*)?/i, "").trim();
   const start = lines.findIndex((l) => /^##\s+(Requirements|需求)/i.test(l));
-  if (start < 0) throw new CliError("INVALID_REQUEST", `${file}: no "## Requirements" section (Spec-Kit lists FR-/NFR- lines there)`);
+  if (start < 0) throw new AppError("INVALID_REQUEST", `${file}: no "## Requirements" section (Spec-Kit lists FR-/NFR- lines there)`);
   const end = lines.findIndex((l, i) => i > start && /^## /.test(l));
   const settings: Settings = {};
   const where: Partial<Record<keyof Settings, number>> = {};
@@ -54,12 +55,12 @@ export function fromSpecKit(markdown: string, file: string): { spec: MovieReques
 
   const seconds = settings.seconds ?? 60;
   if (seconds < 5 || seconds > 60 || seconds % 5) {
-    throw new CliError("INVALID_REQUEST", `${file}:${where.seconds}: a video is 5 to 60 s in steps of 5, not ${seconds} s`);
+    throw new AppError("INVALID_REQUEST", `${file}:${where.seconds}: a video is 5 to 60 s in steps of 5, not ${seconds} s`);
   }
   const count = settings.scenes ?? Math.ceil(seconds / 10);
   const each = seconds / count;
   if (each !== 5 && each !== 10) {
-    throw new CliError("INVALID_REQUEST", `${file}:${where.scenes ?? where.seconds}: ${count} scenes cannot share ${seconds} s (a scene is 5 or 10 s)`);
+    throw new AppError("INVALID_REQUEST", `${file}:${where.scenes ?? where.seconds}: ${count} scenes cannot share ${seconds} s (a scene is 5 or 10 s)`);
   }
   // Scenes from a "## Scenes" (or 场景) list when it has one per scene, else from the description.
   const sceneStart = lines.findIndex((l) => /^##\s+(Scenes|场景)/i.test(l));
