@@ -12,11 +12,12 @@ import { taskApp, videoApp } from "../packages/shared/src/api/movie";
 import { INTERNAL_FUNCTIONS, openApiDocument } from "../packages/shared/src/api/openapi";
 import { quoteApp } from "../packages/shared/src/api/quote";
 import { novitaWebhookApp } from "../packages/shared/src/api/tasks";
+import { webhooksApp } from "../packages/shared/src/api/webhooks";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PUBLIC_APPS = {
   generations: generationsApp, quote: quoteApp, credits: creditsApp, "anime-video": animeVideoApp, generation: generationApp,
-  video: videoApp, task: taskApp, assets: assetsApp, "handle-novita-webhook": novitaWebhookApp,
+  video: videoApp, task: taskApp, assets: assetsApp, "handle-novita-webhook": novitaWebhookApp, webhooks: webhooksApp,
 };
 
 it("docs/openapi.json is what the schemas make now (run npm run gen:openapi)", () => {

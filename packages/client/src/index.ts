@@ -3,6 +3,8 @@
 // owner's private channel) with polling as the fallback. Browsers, Node and Deno.
 import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
 
+export { newWebhookSecret, signWebhook, verifyWebhook, WebhookVerificationError } from "./webhooks.ts";
+
 export const ERROR_CODES = [
   "INVALID_REQUEST", "UNAUTHORIZED", "QUOTA_EXCEEDED", "FORBIDDEN", "NOT_FOUND", "CONTENT_VIOLATION",
   "IDEMPOTENCY_KEY_REUSED", "RATE_LIMIT_EXCEEDED", "INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "TASK_FAILED",

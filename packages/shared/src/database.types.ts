@@ -101,14 +101,14 @@ isOneToOne: false
                   ]
                 },"settings": {
                   Row: {
-                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string,"welcome_credits": number
+                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string,"webhook_retry_scale": number,"welcome_credits": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"welcome_credits"?: number
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
                   }
                   Update: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"welcome_credits"?: number
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
                   }
                   Relationships: [
                     
@@ -161,6 +161,60 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"webhook_attempts": {
+                  Row: {
+                    "attempt": number,"created_at": string,"delivery_id": number,"duration_ms": number,"error": string | null,"id": number,"response_status": number | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempt": number,"created_at"?: string,"delivery_id": number,"duration_ms": number,"error"?: string | null,"id"?: never,"response_status"?: number | null
+                  }
+                  Update: {
+                    "attempt"?: number,"created_at"?: string,"delivery_id"?: number,"duration_ms"?: number,"error"?: string | null,"id"?: never,"response_status"?: number | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "webhook_attempts_delivery_id_fkey"
+      columns: ["delivery_id"]
+isOneToOne: false
+      referencedRelation: "webhook_deliveries"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"webhook_deliveries": {
+                  Row: {
+                    "attempt": number,"completed_at": string | null,"created_at": string,"endpoint_id": string,"event": string,"id": number,"lease_until": string | null,"message_id": string,"next_attempt_at": string,"payload": NonNullable<Json>,"status": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempt"?: number,"completed_at"?: string | null,"created_at"?: string,"endpoint_id": string,"event": string,"id"?: never,"lease_until"?: string | null,"message_id": string,"next_attempt_at"?: string,"payload": NonNullable<Json>,"status"?: string,"user_id": string
+                  }
+                  Update: {
+                    "attempt"?: number,"completed_at"?: string | null,"created_at"?: string,"endpoint_id"?: string,"event"?: string,"id"?: never,"lease_until"?: string | null,"message_id"?: string,"next_attempt_at"?: string,"payload"?: NonNullable<Json>,"status"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "webhook_deliveries_endpoint_id_fkey"
+      columns: ["endpoint_id"]
+isOneToOne: false
+      referencedRelation: "webhook_endpoints"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"webhook_endpoints": {
+                  Row: {
+                    "created_at": string,"description": string,"events": (string)[],"id": string,"rotated_at": string | null,"secret": string,"url": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"description"?: string,"events": (string)[],"id"?: string,"rotated_at"?: string | null,"secret": string,"url": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"description"?: string,"events"?: (string)[],"id"?: string,"rotated_at"?: string | null,"secret"?: string,"url"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 }
           }
           Views: {
@@ -188,6 +242,11 @@ isOneToOne: false
 "capacity_free_at":
 { Args: { "p_key": string }; Returns: string
                            },
+"claim_webhook_deliveries":
+{ Args: { "p_limit"?: number }; Returns: {
+              "attempt": number,"delivery_id": number,"message_id": string,"payload": Json,"secret": string,"url": string
+            }[]
+                           },
 "complete_run":
 { Args: { "p_generation_id": string }; Returns: undefined
                            },
@@ -206,6 +265,12 @@ isOneToOne: false
 "dispatch_polls":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
+"dispatch_webhooks":
+{ Args: Record<PropertyKey, never>; Returns: number
+                           },
+"enqueue_webhooks":
+{ Args: { "p_data": Json,"p_event": string,"p_user_id": string }; Returns: undefined
+                           },
 "estimate_waits":
 { Args: Record<PropertyKey, never>; Returns: number
                            },
@@ -214,6 +279,9 @@ isOneToOne: false
                            },
 "finish_step":
 { Args: { "p_generation_id": string,"p_output": Json,"p_status": string,"p_step": string }; Returns: undefined
+                           },
+"finish_webhook_attempt":
+{ Args: { "p_attempt": number,"p_delivery_id": number,"p_duration_ms": number,"p_error": string,"p_ok": boolean,"p_response_status": number }; Returns: string
                            },
 "functions_endpoint":
 { Args: { "p_function": string }; Returns: Record<string, unknown>
@@ -285,6 +353,7 @@ isOneToOne: false
 "redispatch_after": string,
 "wake_coalesce": string,
 "webhook_recheck_interval": string,
+"webhook_retry_scale": number,
 "welcome_credits": number
             }
                           SetofOptions: {
@@ -315,6 +384,9 @@ isOneToOne: false
                            },
 "wake":
 { Args: { "p_handler": string }; Returns: undefined
+                           },
+"webhook_backoff":
+{ Args: { "p_attempt": number }; Returns: string
                            },
 "webhook_task":
 { Args: { "p_webhook_token": string }; Returns: {

@@ -17,6 +17,7 @@ import { batchRequest, retryRequest } from "./movie.ts";
 import { fromSpecRequest, planRequest, specifyRequest } from "./plan.ts";
 import { quoteRequest } from "./quote.ts";
 import { templateBody, templateRequest } from "./templates.ts";
+import { webhookRequest } from "./webhooks.ts";
 
 // -- the main answers ------------------------------------------------------------------------
 
@@ -149,13 +150,19 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/assets", tag: "assets", summary: "My assets by type and tags, in pages", query: assetListQuery, ok: { status: 200, schema: anyObject } },
   { method: "get", path: "/assets/{id}", tag: "assets", summary: "One asset with a signed URL", ok: { status: 200, schema: anyObject } },
   { method: "post", path: "/assets/{id}/edit", tag: "assets", summary: "A new image asset: this one edited by Gemini", body: editRequest, ok: { status: 201, schema: anyObject } },
+  { method: "post", path: "/webhooks", tag: "webhooks", summary: "Register an endpoint (https, public address) for events; the answer shows its secret once", body: webhookRequest, ok: { status: 201, schema: anyObject } },
+  { method: "get", path: "/webhooks", tag: "webhooks", summary: "My webhook endpoints", ok: { status: 200, schema: anyObject } },
+  { method: "post", path: "/webhooks/{id}/rotate", tag: "webhooks", summary: "A new secret for an endpoint (shown once)", ok: { status: 200, schema: anyObject } },
+  { method: "delete", path: "/webhooks/{id}", tag: "webhooks", summary: "Delete an endpoint", ok: { status: 200, schema: anyObject } },
+  { method: "get", path: "/webhooks/{id}/deliveries", tag: "webhooks", summary: "An endpoint's deliveries with every attempt", ok: { status: 200, schema: anyObject } },
+  { method: "post", path: "/webhooks/deliveries/{deliveryId}/replay", tag: "webhooks", summary: "Send a delivery again (same webhook-id)", ok: { status: 201, schema: anyObject } },
   { method: "delete", path: "/assets/{id}", tag: "assets", summary: "Delete an asset no unfinished task uses", ok: { status: 200, schema: anyObject } },
 ];
 
 /** Functions that only the engine calls (service key): not part of the public API. */
 export const INTERNAL_FUNCTIONS = new Set([
   "generate-script", "txt2img", "merge-face", "kling-i2v", "store-output", "poll-task", "kie-video", "scene-image",
-  "narration", "jimeng-video",
+  "narration", "jimeng-video", "webhook-deliver",
 ]);
 
 const jsonSchema = (schema: z.ZodType) => {

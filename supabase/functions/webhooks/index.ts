@@ -1,0 +1,3 @@
+import { webhooksApp } from "../../../packages/shared/src/api/webhooks.ts";
+
+Deno.serve(webhooksApp().fetch);
