@@ -237,6 +237,8 @@ async function start() {
   await requireOsPackages();
   await Deno.mkdir(STACK_DIR, { recursive: true });
   await startPostgres();
+  // The web app the gateway serves at /app/ (under a second: esbuild).
+  await run(["node", `${ROOT}/apps/web/build.mjs`], { quiet: true });
   for (const name of Object.keys(DAEMONS) as Daemon[]) await startDaemon(name);
   const env = await stackEnv();
   const lines = Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n");

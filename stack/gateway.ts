@@ -67,6 +67,23 @@ function gatewayError(code: ErrorCode, message: string) {
   return Response.json(errorEnvelope(err, crypto.randomUUID()), { status: err.status, headers: CORS });
 }
 
+const WEB_TYPES: Record<string, string> = { html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8", map: "application/json" };
+
+/** The web app's static files (apps/web/dist, built by `stack start`) and its config.json,
+ * as a static host would serve them. */
+async function serveWebApp(url: URL): Promise<Response> {
+  if (url.pathname === "/app") return Response.redirect(`${url.origin}/app/`, 301);
+  const name = url.pathname.slice("/app/".length) || "index.html";
+  if (name === "config.json") return Response.json({ supabaseUrl: Deno.env.get("SUPABASE_URL"), anonKey: Deno.env.get("SUPABASE_ANON_KEY") });
+  if (!/^[\w.-]+$/.test(name)) return new Response("Not found", { status: 404 });
+  try {
+    const file = await Deno.open(`${ROOT}/apps/web/dist/${name}`);
+    return new Response(file.readable, { headers: { "content-type": WEB_TYPES[name.split(".").pop()!] ?? "application/octet-stream", "cache-control": "no-cache" } });
+  } catch {
+    return new Response("Not found", { status: 404 });
+  }
+}
+
 async function serveFunction(req: Request, url: URL): Promise<Response> {
   const rest = url.pathname.slice("/functions/v1/".length);
   const name = rest.split("/")[0];
@@ -96,6 +113,7 @@ Deno.serve({ port: API_PORT, hostname: "127.0.0.1", onListen() {} }, async (req,
   if (url.pathname === "/_stack/health") {
     return Response.json({ functions: [...handlers.keys()], background: background.size, realtime: connectionCount() });
   }
+  if (url.pathname === "/app" || url.pathname.startsWith("/app/")) return await serveWebApp(url);
   if (url.pathname === SCALAR_PATH) {
     const file = await Deno.open(`${ROOT}/node_modules/@scalar/api-reference/dist/browser/standalone.js`);
     return new Response(file.readable, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" } });
