@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { call, ledger, newUser, resetSims, simStats, sql, waitFor } from "./helpers";
 
 afterEach(async () => {
-  await sql`update engine.settings set failover = true, capacity_scale = 1`;
+  await sql`update engine.settings set failover = true, capacity_scale = 1, circuit_open_for = '30 seconds'`;
   await sql`update engine.provider_capacity set failures = 0, circuit_open_until = null, paused_until = null`;
 });
 
@@ -36,7 +36,8 @@ describe("failover between providers", () => {
 
   it("with failover off, the same outage fails the video step after its attempts, refunded", async () => {
     await resetSims({ down_endpoints: ["kling-i2v"] });
-    await sql`update engine.settings set failover = false`;
+    // A short open circuit: the attempts, not the 30 s pauses between them, are what is tested.
+    await sql`update engine.settings set failover = false, circuit_open_for = '2 seconds'`;
     const user = await newUser(1000);
     const id = (await call(user.token, "POST", "generations", { idea: "no plan b" })).body.generation.id as string;
     await waitFor("it to finish", finished([id]), 120_000);
