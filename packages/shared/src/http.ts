@@ -174,9 +174,10 @@ export function nextCursor(rows: readonly { id?: unknown }[], limit: number): st
   return btoa(String(rows[limit - 1].id)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function parseId(value: string | undefined): string {
+/** A path id: anything that is not a uuid is "not found", as a missing row would be. */
+export function parseId(value: string | undefined, what = "Generation"): string {
   const id = uuidParam.safeParse(value);
-  if (!id.success) throw new AppError("NOT_FOUND", "Generation not found");
+  if (!id.success) throw new AppError("NOT_FOUND", `${what} not found`);
   return id.data;
 }
 

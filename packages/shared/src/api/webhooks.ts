@@ -3,8 +3,8 @@
 // posts due deliveries, signed as Standard Webhooks says, and reports each attempt).
 import { z } from "zod";
 import { newWebhookSecret, signWebhook } from "../../../client/src/webhooks.ts";
-import { asUser, db } from "../db.ts";
 import { config } from "../config.ts";
+import { asUser, db } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { functionApp, parseBody, parseId, requireServiceRole, requireUser } from "../http.ts";
 import { logError } from "../log.ts";
@@ -59,18 +59,18 @@ export function webhooksApp() {
 
   // A new secret at once; deliveries signed from now on use it.
   app.post("/:id/rotate", async (c) => {
-    const [e] = await asUser(c.get("claims"), (sql) => sql<Endpoint[]>`select * from app.rotate_webhook_secret(${parseId(c.req.param("id"))}, ${newWebhookSecret()})`);
+    const [e] = await asUser(c.get("claims"), (sql) => sql<Endpoint[]>`select * from app.rotate_webhook_secret(${parseId(c.req.param("id"), "Webhook endpoint")}, ${newWebhookSecret()})`);
     return c.json({ ...endpointView(e), secret: e.secret });
   });
 
   app.delete("/:id", async (c) => {
-    const id = parseId(c.req.param("id"));
+    const id = parseId(c.req.param("id"), "Webhook endpoint");
     await asUser(c.get("claims"), (sql) => sql`select from app.delete_webhook(${id})`);
     return c.json({ deleted: id });
   });
 
   app.get("/:id/deliveries", async (c) => {
-    const rows = await asUser(c.get("claims"), (sql) => sql`select * from app.webhook_deliveries(${parseId(c.req.param("id"))})`);
+    const rows = await asUser(c.get("claims"), (sql) => sql`select * from app.webhook_deliveries(${parseId(c.req.param("id"), "Webhook endpoint")})`);
     return c.json({
       deliveries: rows.map((d) => ({
         id: String(d.id), messageId: d.message_id, event: d.event, status: d.status, attempt: d.attempt, payload: d.payload,
