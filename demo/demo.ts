@@ -67,12 +67,11 @@ const bar = (p: number) => "#".repeat(Math.round(p / 5)).padEnd(20, ".");
 const tty = Deno.stdout.isTerminal();
 let printed = 0;
 
-/** From the step's first event to the first event of a later step. */
+/** From the step's first event (queued) to its last (completed). */
 function stepSeconds(events: Event[], step: string) {
-  const first = events.findIndex((e) => e.step === step);
-  if (first < 0) return 0;
-  const end = events.slice(first).find((e) => e.step !== step) ?? events.at(-1)!;
-  return (Date.parse(end.created_at) - Date.parse(events[first].created_at)) / 1000;
+  const mine = events.filter((e) => e.step === step);
+  if (mine.length === 0) return 0;
+  return (Date.parse(mine.at(-1)!.created_at) - Date.parse(mine[0].created_at)) / 1000;
 }
 
 function render(g: Generation, events: Event[]) {
