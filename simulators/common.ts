@@ -21,6 +21,9 @@ export type Knobs = {
   kie_hmac_key: string | null;
   /** Endpoints (the scriptable names, e.g. "kling-i2v") in an outage: every answer is a 503. */
   down_endpoints: string[];
+  /** The next N paid submissions (any provider) are accepted, then their answer is held for a
+   * minute: the caller can die between the provider's "yes" and its own commit. */
+  stall_next_submit_replies: number;
   /** A hostile provider: every result URL handed out is this one. */
   result_url: string | null;
   // ---- the movie pipeline's providers (latency_ms also has jimeng, tts and gemini_image) ----
@@ -109,6 +112,7 @@ export const DEFAULT_KNOBS: Knobs = {
   kie_url_ttl_seconds: 86400,
   kie_hmac_key: "sim-kie-hmac-key",
   down_endpoints: [],
+  stall_next_submit_replies: 0,
   quirks: DEFAULT_QUIRKS,
   result_url: null,
   blocked_words: ["forbidden"],
@@ -159,6 +163,16 @@ export function resetSimulators() {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A submission accepted just now: its answer is held when the stall knob says so. */
+export async function submissionAccepted(counter: string) {
+  count(counter);
+  if (knobs.stall_next_submit_replies > 0) {
+    knobs.stall_next_submit_replies--;
+    count("stalled_submit_replies");
+    await sleep(60_000);
+  }
+}
 export const chance = (rate: number) => rate > 0 && Math.random() < rate;
 
 const windows = new Map<string, number[]>();

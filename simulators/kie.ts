@@ -3,7 +3,7 @@
 // 20 new tasks per 10 s, auth errors inside HTTP 200.
 import { callbackSignature } from "../packages/shared/src/providers/kie.ts";
 import {
-  chance, count, deliverWebhook, injectedFault, knobs, overLimit, publishFile, quirk, rateLimitHeaders, type ScriptableEndpoint, scripted, sleep, submissionsByKey,
+  chance, count, deliverWebhook, injectedFault, knobs, overLimit, publishFile, quirk, rateLimitHeaders, type ScriptableEndpoint, scripted, sleep, submissionAccepted, submissionsByKey,
 } from "./common.ts";
 import { fillFrame, imageSize, makeImage, makeVideo } from "./media.ts";
 import { logError } from "../packages/shared/src/log.ts";
@@ -160,7 +160,7 @@ async function finish(origin: string, t: Task) {
   }, { timeoutMs: 15_000, retries: 2, headers });
 }
 
-function createTask(origin: string, body: Record<string, any>) {
+async function createTask(origin: string, body: Record<string, any>): Promise<Response> {
   for (const k of Object.keys(body)) {
     if (!["model", "callBackUrl", "progressCallBackUrl", "input"].includes(k)) return reply(422, `Unknown field: ${k}`);
   }
@@ -197,10 +197,10 @@ function createTask(origin: string, body: Record<string, any>) {
     contentFailure,
   };
   tasks.set(taskId, t);
-  count("kie_submissions");
   const key = t.callBackUrl ? new URL(t.callBackUrl).searchParams.get("token") ?? t.callBackUrl : taskId;
   submissionsByKey.set(key, (submissionsByKey.get(key) ?? 0) + 1);
   finish(origin, t).catch((err) => logError("kie task", err));
+  await submissionAccepted("kie_submissions");
   return reply(200, "success", { taskId });
 }
 

@@ -2,7 +2,7 @@
 // Kling v2.1 master image-to-video (async, webhook with Novita's delivery policy) and task-result.
 import {
   chance, count, deliverWebhook, injectedFault, knobs, overLimit, publishFile, quirk, rateLimitHeaders, type ScriptableEndpoint,
-  scripted, sleep, submissionsByKey,
+  scripted, sleep, submissionAccepted, submissionsByKey,
 } from "./common.ts";
 import { imageSize, makeImage, makeVideo, makeMergedImage } from "./media.ts";
 import { logError } from "../packages/shared/src/log.ts";
@@ -177,10 +177,10 @@ async function klingSubmit(origin: string, body: Record<string, any>) {
   video?.catch(() => {}); // awaited (and reported) in finishTask
   const t: Task = { id: crypto.randomUUID(), created: Date.now(), video, contentFailure, webhookUrl: extra.webhook?.url };
   tasks.set(t.id, t);
-  count("kling_submissions");
   const key = t.webhookUrl ? new URL(t.webhookUrl).searchParams.get("token") ?? t.webhookUrl : t.id;
   submissionsByKey.set(key, (submissionsByKey.get(key) ?? 0) + 1);
   finishTask(origin, t).catch((err) => logError("kling task", err));
+  await submissionAccepted("kling_submissions");
   return Response.json({ task_id: t.id });
 }
 

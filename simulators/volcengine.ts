@@ -2,7 +2,7 @@
 // the HMAC-SHA256 signature, then CVSync2AsyncSubmitTask / CVSync2AsyncGetResult answer in
 // the business shape. Tasks go in_queue -> generating -> done over latency_ms.jimeng and
 // end with a real MP4 of exactly `frames` frames. Poll only: no callbacks exist.
-import { blockedWord, count, injectedFault, knobs, onReset, overLimit, publishFile, scripted } from "./common.ts";
+import { blockedWord, count, injectedFault, knobs, onReset, overLimit, publishFile, scripted, submissionAccepted } from "./common.ts";
 import { audioSeconds, imageSize, makeImage, makeJimengVideo, makeTalkingHead } from "./media.ts";
 import { SIM_VOLC } from "../stack/env.ts";
 import { logError } from "../packages/shared/src/log.ts";
@@ -210,7 +210,7 @@ async function submit(body: Record<string, any>): Promise<Response> {
     video,
   };
   tasks.set(t.id, t);
-  count("jimeng_submissions");
+  await submissionAccepted("jimeng_submissions");
   return business(10000, { task_id: t.id });
 }
 

@@ -38,6 +38,19 @@ export async function heartbeat(t: Task): Promise<boolean> {
   return r.ok;
 }
 
+/** Says, committed before the request leaves, that this claim is about to send a paid
+ * submission: if the claim dies after this, the task is never sent again (engine.reconcile).
+ * Throws when the claim is no longer ours: then nothing may be sent. */
+export async function beginSubmission(t: Task, provider: string) {
+  const [r] = await db()`select engine.begin_submission(${t.task_id}, ${t.lease_token}, ${provider}) as ok`;
+  if (!r.ok) throw new Error(`task ${t.task_id} is no longer held by this claim: not submitting to ${provider}`);
+}
+
+/** A callback names the provider task of a submission whose answer we may not have seen. */
+export async function adoptProviderTask(token: string, provider: string, providerTaskId: string) {
+  await db()`select engine.adopt_provider_task(${token}, ${provider}, ${providerTaskId})`;
+}
+
 export async function awaitProvider(t: Task, provider: string, providerTaskId: string): Promise<boolean> {
   const [r] = await db()`select engine.await_provider(${t.task_id}, ${t.lease_token}, ${provider}, ${providerTaskId}) as ok`;
   return r.ok;

@@ -1,7 +1,7 @@
 // The cinematic pipeline's handlers: idea -> script -> base image -> (face merge) -> video
 // task. Each returns only its output; the graph (engine.flow_steps) says what runs next.
 import { config } from "../config.ts";
-import type { Task } from "../engine.ts";
+import { beginSubmission, type Task } from "../engine.ts";
 import { generateScript, type Script } from "../providers/gemini.ts";
 import { copyToStorage } from "../fetch-public.ts";
 import { toBase64 } from "../providers/http.ts";
@@ -56,15 +56,19 @@ export const submitVideo: StepHandler = async (t) => {
   const { script } = dep<{ script: Script }>(t, "script")!;
   const prompt = `cinematic movement, ${script.motion_prompt}`;
   if (t.capacity_key === KIE_FALLBACK) {
+    const imageUrl = await signedUrl("outputs", framePath, 86_400);
+    await beginSubmission(t, "kie");
     const { taskId } = await createTask(kieConfig(), {
       model: "kling/v2-1-master-image-to-video",
-      input: { prompt: prompt.slice(0, 2500), image_url: await signedUrl("outputs", framePath, 86_400), duration: String(inputs(t).duration), cfg_scale: 0.5 },
+      input: { prompt: prompt.slice(0, 2500), image_url: imageUrl, duration: String(inputs(t).duration), cfg_scale: 0.5 },
       callBackUrl: `${config().PUBLIC_FUNCTIONS_URL}/generation/webhook?token=${t.webhook_token}`,
     });
     return { submitted: { provider: "kie", taskId } };
   }
+  const frame = await downloadObject("outputs", framePath);
+  await beginSubmission(t, "novita");
   const { taskId } = await submitImageToVideo(novitaConfig(), {
-    imageBase64: toBase64(await downloadObject("outputs", framePath)),
+    imageBase64: toBase64(frame),
     prompt,
     durationSeconds: inputs(t).duration,
     webhookUrl: `${config().PUBLIC_FUNCTIONS_URL}/handle-novita-webhook?token=${t.webhook_token}`,

@@ -1,7 +1,7 @@
 // The movie pipeline's provider steps: a scene image (Gemini image), a narration
 // (Volcengine TTS) and a segment (Jimeng video 3.0, poll only). Normalising and merging run
 // in the media worker (worker/media.ts). Files live under the run's id in `outputs`.
-import { cacheForget, cacheGet, cachePut, type CacheKind, type Task } from "../engine.ts";
+import { beginSubmission, cacheForget, cacheGet, cachePut, type CacheKind, type Task } from "../engine.ts";
 import { AppError } from "../errors.ts";
 import { type MovieInputs, type MovieScene, type Narration, type SceneImageRequest, sha256Hex } from "../movie.ts";
 import { generateSceneImage } from "../providers/gemini-image.ts";
@@ -85,6 +85,7 @@ async function submitTalkingHead(t: Task, scene: MovieScene): Promise<StepResult
   if (!(await checkPerson(volcengineConfig(), imageUrl))) {
     throw new AppError("CONTENT_VIOLATION", `Scene ${scene.id}: the avatar shows no person (or person-like subject) to animate; use a clear frontal portrait`);
   }
+  await beginSubmission(t, "omnihuman");
   const { taskId } = await submitOmniHuman(volcengineConfig(), {
     imageUrl, audioUrl, prompt: scene.prompt, resolution: inputs(t).hd ? 1080 : 720,
   });
@@ -100,13 +101,15 @@ export const submitSegment: StepHandler = async (t) => {
     if (cached) return { video_path: cached.path, cached: true };
   }
   if (scene.kind === "talking_head") return await submitTalkingHead(t, scene);
+  const imagesBase64 = await frames(t, scene);
+  await beginSubmission(t, "volcengine");
   const { taskId } = await submitJimeng(volcengineConfig(), {
     mode: scene.mode,
     hd: inputs(t).hd,
     prompt: scene.prompt,
     frames: scene.frames,
     aspectRatio: scene.mode === "t2v" ? scene.aspect_ratio : undefined,
-    imagesBase64: await frames(t, scene),
+    imagesBase64,
     seed: scene.seed,
   });
   return { submitted: { provider: "volcengine", taskId } };
