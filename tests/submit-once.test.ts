@@ -17,12 +17,12 @@ async function crashAfterSubmission(counter: string) {
   execFileSync(`${ROOT}node_modules/.bin/deno`, ["run", "-A", "--quiet", "stack/cli.ts", "start"], { cwd: ROOT, stdio: "ignore" });
 }
 
-/** The dead process's lease runs out (no more heartbeats); then the engine's reconcile. */
+/** The dead process's lease runs out (it cannot renew it: expiring it now only skips the
+ * wait), then the engine's reconcile runs. */
 async function reconcileAfterLease(generationId: string, step: string) {
-  await waitFor(`the lease of ${step} to run out`, async () => {
-    const [t] = await sql`select lease_until < now() as expired from engine.tasks where generation_id = ${generationId} and step = ${step}`;
-    return t.expired;
-  }, 60_000);
+  const expired = await sql`update engine.tasks set lease_until = now() - interval '1 second'
+    where generation_id = ${generationId} and step = ${step} and status = 'running' returning id`;
+  expect(expired.length).toBe(1);
   await sql`select engine.reconcile()`;
 }
 
@@ -44,6 +44,28 @@ it("adopts a Kling task whose answer died with the functions process, through it
   const [g] = await sql`select credits_charged, (select sum(v::integer) from jsonb_each_text(price_plan) p (k, v))::int as quoted
                         from public.generations where id = ${id}`;
   expect(g.credits_charged).toBe(g.quoted);
+}, 120_000);
+
+it("fails and refunds a Kling task whose answer died with the functions process when no callback names it in time", async () => {
+  const user = await newUser();
+  await simKnobs({ stall_next_submit_replies: 1, webhook_drop_rate: 1 });
+  await sql`update engine.settings set submission_adopt_window = '1 second'`;
+  try {
+    const created = await call(user.token, "POST", "generations", { idea: "a lighthouse in a storm" });
+    const id = created.body.generation.id;
+    await crashAfterSubmission("kling_submissions");
+    await reconcileAfterLease(id, "video");
+    await waitFor("the adoption window to pass", async () => (await sql`select engine.reconcile()`) &&
+      (await sql`select status from engine.tasks where generation_id = ${id} and step = 'video'`)[0].status === "failed");
+    const done = await waitForStatus(id, ["failed"]);
+    expect(done.error_message).toContain("never named the task");
+    expect((await simStats()).stats.kling_submissions).toBe(1);
+    const [g] = await sql`select credits_charged from public.generations where id = ${id}`;
+    expect(g.credits_charged).toBe((await sql`select coalesce(sum(amount), 0)::int as n from public.credit_ledger
+      where generation_id = ${id} and kind = 'capture' and step <> 'video'`)[0].n);
+  } finally {
+    await sql`update engine.settings set submission_adopt_window = default`;
+  }
 }, 120_000);
 
 it("fails and refunds a Jimeng segment whose answer died with the functions process (Jimeng never calls back): never sent again", async () => {

@@ -7,12 +7,16 @@
 --   on that task, polled as usual;
 -- - the provider calls back with the task's token (Novita, kie): it waits, and the first
 --   callback names the provider task (adopt_provider_task), which is then fetched and
---   checked like any other; the run's deadline fails it (refunded) if no callback comes;
+--   checked like any other; if no callback comes within submission_adopt_window (a
+--   provider calls back when its task ends, so the window outlasts its longest task), it
+--   fails and is refunded;
 -- - the provider never calls back (Volcengine's Jimeng and OmniHuman are poll-only): it
 --   fails and is refunded.
 
 -- The lease of the claim that began a paid submission (a new claim has a new lease).
 alter table engine.tasks add column submit_lease uuid;
+alter table engine.settings add column submission_adopt_window interval not null default '15 minutes';
+create index tasks_adopting_idx on engine.tasks (waiting_since) where status = 'waiting' and provider_task_id is null;
 alter table engine.tasks drop constraint tasks_check1;
 alter table engine.tasks add constraint tasks_waiting_has_provider_task
   check (status <> 'waiting' or provider_task_id is not null or submit_lease is not null);
@@ -82,6 +86,15 @@ begin
                    and submit_lease = lease_token
                  for update skip locked);
   get diagnostics interrupted = row_count;
+
+  -- ... and one that no callback named in time: no task to wait on; refunded.
+  update engine.tasks t
+  set status = 'failed', next_poll_at = null, error_code = 'TASK_FAILED',
+      error_message = format('Step %s was interrupted while submitting to %s, which never named the task; it was not sent again, and nothing is charged for it',
+                             t.step, t.provider)
+  where t.id in (select id from engine.tasks where status = 'waiting' and provider_task_id is null
+                   and waiting_since < now() - cfg.submission_adopt_window
+                 for update skip locked);
 
   -- A dead worker leaves an expired lease: run the task again, or give up.
   update engine.tasks t
