@@ -105,13 +105,21 @@ describe("the MovieFlow document's spec forms (seed 002, 共享规格格式)", (
 
 describe("the CLI's JSON line finder on hostile JSON", () => {
   it("a long array of numbers and a deep nesting answer in bounded time", () => {
-    const numbers = `[${"1,".repeat(200_000)}1]`;
+    // Linear: ~100 ms on a quiet machine; a scan that copied the rest of the text per token would take minutes.
+    const numbers = `[${"1,".repeat(100_000)}1]`;
     let started = performance.now();
-    expect(jsonLine(numbers, ["200000"])).toBe(1);
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(jsonLine(numbers, ["100000"])).toBe(1);
+    expect(performance.now() - started).toBeLessThan(2000);
     const deep = "[".repeat(100_000) + "]".repeat(100_000);
     started = performance.now();
     expect(() => jsonLine(deep, ["0"], "deep.json")).toThrow(/deep\.json:1:\d+: not valid JSON: nested deeper than 64 levels/);
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe("numbers the parser reads", () => {
+  it("a length out of range is still named, up to 6 digits; a longer run of digits is not a number", () => {
+    expect(() => fromSpecKit("## Requirements\n- FR-001: 生成123456秒视频\n", "long.md")).toThrow("long.md:2: a video is 5 to 60 s in steps of 5, not 123456 s");
+    expect(fromSpecKit("## Requirements\n- FR-001: 生成1234567秒视频\n", "run.md").warnings).toEqual(["run.md:2: FR-001 says nothing about the video's length, scenes, resolution, platform, style or narration; kept out"]);
   });
 });

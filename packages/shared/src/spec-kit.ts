@@ -12,7 +12,7 @@ export const MAX_SPEC_BYTES = 32 * 1024;
 
 type Settings = { narrate?: boolean; seconds?: number; scenes?: number; resolution?: "1080x1920" | "720x1280"; platform?: "douyin" | "wechat" | "bilibili"; style?: string; fps?: 24 | 25 | 30 };
 
-// Every pattern here runs on user text: numbers are at most 4 digits and not inside a longer
+// Every pattern here runs on user text: numbers are at most 6 digits and not inside a longer
 // run ((?<!\d)), and spaces between words are bounded, so no pattern backtracks over a long
 // run of digits or spaces (`- FR-1: ` and 60 000 digits took 74 s when they did not).
 
@@ -20,9 +20,9 @@ type Settings = { narrate?: boolean; seconds?: number; scenes?: number; resoluti
 function readRequirement(text: string): Settings | null {
   const found: Settings = {};
   if (/旁白|配音|解说|narrat|voice-?over/i.test(text)) found.narrate = true;
-  const seconds = text.match(/(?<!\d)(\d{1,4})\s{0,3}(?:秒|s\b|sec\b|seconds?\b)/i);
+  const seconds = text.match(/(?<!\d)(\d{1,6})\s{0,3}(?:秒|s\b|sec\b|seconds?\b)/i);
   if (seconds) found.seconds = Number(seconds[1]);
-  const scenes = text.match(/(?<!\d)(\d{1,4})\s{0,3}(?:个\s{0,3})?(?:场景|镜头|scenes?\b|shots?\b)/i);
+  const scenes = text.match(/(?<!\d)(\d{1,6})\s{0,3}(?:个\s{0,3})?(?:场景|镜头|scenes?\b|shots?\b)/i);
   if (scenes) found.scenes = Number(scenes[1]);
   if (/1080\s{0,3}p|1080x1920|1920x1080|全高清/i.test(text)) found.resolution = "1080x1920";
   else if (/720\s{0,3}p|720x1280|高清/i.test(text)) found.resolution = "720x1280";
@@ -47,7 +47,7 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9\u3400-\u9fff]+/g, 
 
 /** The lines of a `## heading` section (to the next `## `), as [first, end) indexes, or null. */
 function section(lines: string[], heading: RegExp): [number, number] | null {
-  const start = lines.findIndex((l) => heading.test(l));
+  const start = lines.findIndex((l) => l.startsWith("##") && heading.test(l));
   if (start < 0) return null;
   const end = lines.findIndex((l, i) => i > start && l.startsWith("## "));
   return [start + 1, end < 0 ? lines.length : end];
@@ -106,8 +106,8 @@ export function fromSpecKit(markdown: string, file: string): { spec: MovieReques
   }
   // Scenes from a "## Scenes" (or 场景) list when it has one per scene, else from the description.
   const scenesAt = section(lines, /^##\s+(Scenes|场景)/i);
-  const listed = (scenesAt ? lines.slice(...scenesAt) : []).map((l) => l.match(/^\s{0,8}(?:[-*]|\d{1,3}\.)\s+(.+)$/)?.[1])
-    .filter((x): x is string => !!x);
+  const listed = (scenesAt ? lines.slice(...scenesAt) : []).filter((l) => l.trim())
+    .map((l) => l.match(/^\s{0,8}(?:[-*]|\d{1,3}\.)\s+(.+)$/)?.[1]).filter((x): x is string => !!x);
   const style = settings.style ? `, ${settings.style} style` : "";
   return {
     spec: {
