@@ -117,7 +117,8 @@ async function claimsOf(token: string | null): Promise<JwtClaims | null> {
 
 async function join(client: Client, f: Frame) {
   const isNew = !client.channels.has(f.topic) && !client.joining.has(f.topic);
-  if (isNew && client.channels.size + client.joining.size >= MAX_CHANNELS_PER_CONNECTION) {
+  const inUse = client.channels.size + [...client.joining].filter((t) => !client.channels.has(t)).length;
+  if (isNew && inUse >= MAX_CHANNELS_PER_CONNECTION) {
     return reply(client, f, "error", { reason: "ChannelRateLimitReached: Too many channels" });
   }
   client.joining.add(f.topic);
