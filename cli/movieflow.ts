@@ -30,8 +30,9 @@ const HELP: Record<string, string> = {
   "video-generate": `movieflow video-generate <spec.json> [--scene N | --all-scenes] [--preview] [--out DIR] [--mock]
   Generates the movie (or scene N alone) with live per-scene progress; --preview opens each scene as it is ready.
   Writes DIR/movie.mp4 (default out/<taskId>/) and prints the task's metrics.`,
-  "from-spec": `movieflow from-spec <spec-kit spec.md> [--out spec.json]
-  Imports a Spec-Kit spec: its title, description and ## Requirements (FR-/NFR- lines: length, scene count, resolution, platform, style).`,
+  "from-spec": `movieflow from-spec <spec.md> [--out spec.json]
+  Imports a Spec-Kit spec: its title, description and ## Requirements (FR-/NFR- lines: length, scene count, resolution, platform, style),
+  or MovieFlow's ## Video Specification (- Duration: 60s, - Scenes: 6, - Resolution: 1080p). At most 32 KB.`,
 };
 const USAGE = `movieflow <command> [options]\n\n${Object.values(HELP).join("\n\n")}\n`;
 
@@ -259,7 +260,7 @@ async function generate(args: string[]) {
 
 async function fromSpec(args: string[]) {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: "string", default: "spec.json" } } });
-  if (!positionals[0]) throw new CliError("INVALID_REQUEST", `a Spec-Kit spec.md is required\n\n${HELP["from-spec"]}`);
+  if (!positionals[0]) throw new CliError("INVALID_REQUEST", `a spec.md is required\n\n${HELP["from-spec"]}`);
   const text = await Deno.readTextFile(positionals[0]).catch(() => {
     throw new CliError("INVALID_REQUEST", `cannot read ${positionals[0]}`);
   });

@@ -8,10 +8,15 @@ export class CliError extends Error {
   }
 }
 
+/** Nesting a spec never needs (it is 4 deep); deeper JSON is refused before it overflows the stack. */
+const MAX_DEPTH = 64;
+// A JSON number or literal, matched where the scan stands (sticky: no copy, no search ahead).
+const TOKEN = /-?\d+(\.\d+)?([eE][-+]?\d+)?|true|false|null/y;
+
 /** The 1-based line where the value at a path (["scenes", "1", "duration"]) starts in JSON
- * text, or null; text that is not JSON throws a CliError naming its line and column. */
+ * text, or null; text that is not JSON throws a CliError naming its line and column. One pass
+ * over the text: the spec file is the user's, its error line must come back at once. */
 export function jsonLine(text: string, path: string[], file = "spec"): number | null {
-  const want = path.join(".");
   let i = 0;
   let line = 1;
   let lineStart = 0;
@@ -31,10 +36,13 @@ export function jsonLine(text: string, path: string[], file = "spec"): number | 
     i = j + 1;
     return s;
   };
-  const value = (at: string[]): void => {
+  /** The value at depth `depth`; `onPath` when the keys above it are path[0..depth). */
+  const value = (depth: number, onPath: boolean): void => {
     space();
-    if (found === null && at.join(".") === want) found = line;
+    if (depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`);
+    if (found === null && onPath && depth === path.length) found = line;
     const open = text[i];
+    const child = (key: string) => value(depth + 1, onPath && path[depth] === key);
     if (open === "{" || open === "[") {
       const close = open === "{" ? "}" : "]";
       i++;
@@ -46,8 +54,8 @@ export function jsonLine(text: string, path: string[], file = "spec"): number | 
           const key = string();
           space();
           if (text[i++] !== ":") (i--, fail(`expected ":" after "${key}"`));
-          value([...at, key]);
-        } else value([...at, String(n)]);
+          child(key);
+        } else child(String(n));
         space();
         if (text[i] === close) return void i++;
         if (text[i] !== ",") fail(`expected "," or "${close}", found ${text[i] ? `"${text[i]}"` : "the end"}`);
@@ -55,11 +63,12 @@ export function jsonLine(text: string, path: string[], file = "spec"): number | 
       }
     }
     if (open === '"') return void string();
-    const token = text.slice(i).match(/^(-?\d+(\.\d+)?([eE][-+]?\d+)?|true|false|null)/)?.[0];
+    TOKEN.lastIndex = i;
+    const token = TOKEN.exec(text)?.[0];
     if (!token) fail(`unexpected ${open ? `"${open}"` : "end of the file"}`);
     i += token!.length;
   };
-  value([]);
+  value(0, true);
   space();
   if (i < text.length) fail(`unexpected "${text[i]}" after the end`);
   return found;

@@ -15,11 +15,18 @@ import { DB_URL } from "./env.ts";
 
 type Frame = { join_ref: string | null; ref: string | null; topic: string; event: string; payload: Record<string, unknown> };
 type Channel = { topic: string; joinRef: string | null; private: boolean; claims: JwtClaims | null };
-type Client = { socket: WebSocket; vsn: string; token: string | null; channels: Map<string, Channel> };
+// `joining`: topics whose join is being checked (counted against the channel limit meanwhile).
+type Client = { socket: WebSocket; vsn: string; token: string | null; channels: Map<string, Channel>; joining: Set<string> };
 
 const sql = postgres(DB_URL, { max: 3, onnotice: () => {} });
 const clients = new Set<Client>();
 const PREFIX = "realtime:";
+// Hosted Realtime's limits (supabase.com/docs/guides/realtime/limits, and the server's
+// endpoint): 100 channels per connection, a join past it refused with the reason hosted
+// sends; frames over the WebSocket's max_frame_size (8 000 000 bytes) close the socket with
+// 1009 (message too big), as Cowboy does.
+const MAX_CHANNELS_PER_CONNECTION = 100;
+const MAX_FRAME_BYTES = 8_000_000;
 
 /** Starts listening to the database; messages sent before this are not delivered (as on hosted). */
 export async function startRealtime() {
@@ -109,6 +116,20 @@ async function claimsOf(token: string | null): Promise<JwtClaims | null> {
 }
 
 async function join(client: Client, f: Frame) {
+  const isNew = !client.channels.has(f.topic) && !client.joining.has(f.topic);
+  const inUse = client.channels.size + [...client.joining].filter((t) => !client.channels.has(t)).length;
+  if (isNew && inUse >= MAX_CHANNELS_PER_CONNECTION) {
+    return reply(client, f, "error", { reason: "ChannelRateLimitReached: Too many channels" });
+  }
+  client.joining.add(f.topic);
+  try {
+    await checkAndJoin(client, f);
+  } finally {
+    client.joining.delete(f.topic);
+  }
+}
+
+async function checkAndJoin(client: Client, f: Frame) {
   const config = (f.payload.config ?? {}) as { private?: boolean; presence?: { enabled?: boolean }; postgres_changes?: unknown[] };
   const unsupported = (config.postgres_changes?.length ?? 0) > 0 ? "postgres_changes" : config.presence?.enabled ? "presence" : null;
   if (unsupported) return reply(client, f, "error", { reason: `${unsupported} is not served by the local Realtime stand-in` });
@@ -153,6 +174,12 @@ async function onFrame(client: Client, f: Frame) {
   }
 }
 
+/** A frame's size in bytes (text frames are UTF-8: up to 3 bytes per UTF-16 unit). */
+function frameBytes(data: unknown): number {
+  if (typeof data !== "string") return data instanceof Blob ? data.size : (data as ArrayBuffer).byteLength;
+  return data.length * 3 <= MAX_FRAME_BYTES ? data.length : new TextEncoder().encode(data).length;
+}
+
 function decode(data: unknown): Frame | null {
   if (typeof data !== "string") return null; // binary frames carry client broadcasts: not served
   const v = JSON.parse(data);
@@ -167,10 +194,11 @@ export async function handleRealtime(req: Request, url: URL, refuse: (code: Erro
   const apikey = url.searchParams.get("apikey") ?? req.headers.get("apikey");
   if (!(await claimsOf(apikey))) return refuse("UNAUTHORIZED", "Invalid API key");
   const { socket, response } = Deno.upgradeWebSocket(req);
-  const client: Client = { socket, vsn: url.searchParams.get("vsn") ?? "1.0.0", token: apikey, channels: new Map() };
+  const client: Client = { socket, vsn: url.searchParams.get("vsn") ?? "1.0.0", token: apikey, channels: new Map(), joining: new Set() };
   socket.onopen = () => clients.add(client);
   socket.onclose = () => clients.delete(client);
   socket.onmessage = (e) => {
+    if (frameBytes(e.data) > MAX_FRAME_BYTES) return socket.close(1009, "message too big");
     let frame: Frame | null = null;
     try {
       frame = decode(e.data);

@@ -61,6 +61,19 @@ describe("movieflow", () => {
     expect((await probe(`${dir}/one/scene2.mp4`)).duration).toBeCloseTo(241 / 24, 1);
   });
 
+  it("from-spec reads the MovieFlow document's `## Video Specification` example as written", () => {
+    // Seed 002, "共享规格格式": the document's markdown block, verbatim, then its MovieFlow half alone.
+    const example = "# Spec-Kit 规格\n## Requirements\n- FR-001: 生成60秒视频\n- FR-002: 包含6个场景\n- NFR-001: 1080p分辨率\n\n# MovieFlow 规格\n## Video Specification\n- Duration: 60s\n- Scenes: 6\n- Resolution: 1080p\n";
+    writeFileSync(`${dir}/shared-format.md`, example);
+    writeFileSync(`${dir}/movieflow-form.md`, example.slice(example.indexOf("# MovieFlow")));
+    for (const file of ["shared-format.md", "movieflow-form.md"]) {
+      const imported = movieflow("from-spec", file, "--out", `${file}.json`);
+      expect(imported.code, imported.err).toBe(0);
+      expect(imported.err).toBe("");
+      expect(imported.out).toMatch(/6 scenes, 60 s, 1080x1920, douyin/);
+    }
+  });
+
   it("every command has --help; a bad spec exits non-zero naming its line; without --mock it says what to set", () => {
     for (const command of ["video-specify", "video-plan", "video-tasks", "video-generate", "from-spec"]) {
       const help = movieflow(command, "--help");
@@ -74,7 +87,7 @@ describe("movieflow", () => {
     writeFileSync(`${dir}/broken.json`, '{ "projectName": "x",\n "scenes": [ }');
     expect(movieflow("video-generate", "broken.json", "--mock").err).toMatch(/broken\.json:2:14: not valid JSON/);
     writeFileSync(`${dir}/no-requirements.md`, "# A video\n\nJust words.\n");
-    expect(movieflow("from-spec", "no-requirements.md").err).toMatch(/no-requirements\.md: no "## Requirements" section/);
+    expect(movieflow("from-spec", "no-requirements.md").err).toMatch(/no-requirements\.md: no "## Requirements" \(Spec-Kit\) or "## Video Specification" \(MovieFlow\) section/);
     const unset = spawnSync(`${ROOT}bin/movieflow`, ["video-plan", `${ROOT}examples/tang-monk.json`], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH } });
     expect(unset.stderr).toMatch(/set MOVIEFLOW_API_URL, MOVIEFLOW_ANON_KEY, MOVIEFLOW_ACCESS_TOKEN \(or MOVIEFLOW_EMAIL and MOVIEFLOW_PASSWORD\), or use --mock/);
     expect(execFileSync("npm", ["run", "--silent", "movieflow", "--", "--help"], { cwd: ROOT, encoding: "utf8" })).toMatch(/movieflow <command>/);

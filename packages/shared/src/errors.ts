@@ -55,8 +55,10 @@ const SQLSTATE_CODES: Record<string, ErrorCode> = {
   "22P02": "INVALID_REQUEST", // invalid text representation (a bad uuid or enum)
 };
 
-/** A database error raised on purpose becomes its catalog error; anything else is internal. */
+/** A database error raised on purpose becomes its catalog error; a catalog error thrown inside
+ * the transaction (a bad cursor, say) stays itself; anything else is internal. */
 export function fromDatabaseError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
   const e = err as { code?: string; message?: string };
   const code = e?.code ? SQLSTATE_CODES[e.code] : undefined;
   if (code) return new AppError(code, e.code === "22P02" ? "A value has the wrong format" : e.message!);

@@ -84,16 +84,20 @@ export function isOwnSignedUrl(raw: string): boolean {
 }
 
 /** Refuses user-supplied URLs that are not https or that resolve to anything but public
- * addresses. Our own Storage's signed URLs pass (checked by parsing, not by prefix). */
-export async function assertPublicUrl(raw: string, field: string): Promise<void> {
-  if (isOwnSignedUrl(raw)) return;
+ * addresses. Our own Storage's signed URLs pass (checked by parsing, not by prefix). Returns
+ * the URL as the WHATWG parser read it, which is what callers must forward: the host checked
+ * is the host a provider connects to (a raw `https://a.example\@10.0.0.1/` reads as host
+ * a.example here and as 10.0.0.1 to parsers that do not treat "\" as "/"). */
+export async function assertPublicUrl(raw: string, field: string): Promise<string> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new AppError("INVALID_REQUEST", `${field} is not a URL`);
   }
+  if (isOwnSignedUrl(raw)) return url.href;
   if (url.protocol !== "https:") throw new AppError("INVALID_REQUEST", `${field} must be an https URL`);
   if (url.username || url.password) throw new AppError("INVALID_REQUEST", `${field} must not carry credentials`);
   await assertPublicHost(url.hostname, field);
+  return url.href;
 }

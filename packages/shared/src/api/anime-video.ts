@@ -43,7 +43,8 @@ export function animeVideoApp() {
   app.post("/create-task", async (c) => {
     const req = await parseBody(c, videoRequest);
     const inputs = normalizeVideoRequest(req, { characterImagePath: await characterImage(c, req.character_uuid) });
-    for (const [i, url] of inputs.image_urls.entries()) await assertPublicUrl(url, `reference image ${i + 1}`);
+    // Checked and kept in their canonical form: the provider is sent the URL that was checked.
+    for (const [i, url] of inputs.image_urls.entries()) inputs.image_urls[i] = await assertPublicUrl(url, `reference image ${i + 1}`);
     const key = idempotencyKey(c);
     const [row] = await asUser(c.get("claims"), (sql) => sql`
       select id, credits_reserved from app.create_generation('model_direct', ${sql.json(inputs)}, ${key}, ${req.visibility_level})`);

@@ -8,7 +8,7 @@ import { AppError } from "../errors.ts";
 import { type Env, parseBody, validate } from "../http.ts";
 import { MAX_MOVIE_SECONDS, MAX_SCENES, movieInputs, movieRequest } from "../movie.ts";
 import { optimizeSpec, planScenes } from "../plan.ts";
-import { fromSpecKit } from "../spec-kit.ts";
+import { fromSpecKit, MAX_SPEC_BYTES } from "../spec-kit.ts";
 import { draftMovie } from "../providers/gemini.ts";
 import { ProviderError } from "../providers/http.ts";
 import { geminiConfig } from "../providers/index.ts";
@@ -25,7 +25,7 @@ export const specifyRequest = z.strictObject({
 });
 
 export const fromSpecRequest = z.strictObject({
-  markdown: z.string().min(1).max(100_000),
+  markdown: z.string().min(1).describe(`A spec.md of at most ${MAX_SPEC_BYTES / 1024} KB`),
   file: z.string().max(200).default("spec.md"),
 });
 

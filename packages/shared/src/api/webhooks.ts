@@ -46,9 +46,10 @@ export function webhooksApp() {
   // The secret is shown here and at rotation only.
   app.post("/", async (c) => {
     const req = await parseBody(c, webhookRequest);
-    await assertReceiver(req.url);
+    // Stored and posted to in its canonical form (an upper-case "HTTPS://" used to fail the insert).
+    const url = (await assertReceiver(req.url)).href;
     const [e] = await asUser(c.get("claims"), (sql) => sql<Endpoint[]>`
-      select * from app.create_webhook(${req.url}, ${req.events}, ${req.description}, ${newWebhookSecret()})`);
+      select * from app.create_webhook(${url}, ${req.events}, ${req.description}, ${newWebhookSecret()})`);
     return c.json({ ...endpointView(e), secret: e.secret }, 201);
   });
 
