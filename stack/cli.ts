@@ -154,14 +154,17 @@ async function migrationHashes(): Promise<Record<string, string>> {
 }
 
 /** Applies new migrations with the supabase CLI. A migration that changed after it was
- * applied (or a database with no record of what was applied) cannot be brought up to date
- * by a push: this throwaway database is then made anew. */
+ * applied, one that sorts before the last applied one (a merged branch's), or a database with
+ * no record of what was applied cannot be brought up to date by a push: this throwaway
+ * database is then made anew. */
 async function pushMigrations(fresh: boolean) {
   const current = await migrationHashes();
   // A fresh database has applied nothing, whatever an old record says.
   const record = fresh ? "{}" : await Deno.readTextFile(APPLIED).catch(() => null);
   const applied: Record<string, string> = JSON.parse(record ?? "{}");
-  if (record === null || Object.entries(applied).some(([name, hash]) => current[name] !== hash)) {
+  const lastApplied = Object.keys(applied).sort().at(-1) ?? "";
+  const insertedBefore = Object.keys(current).some((name) => !(name in applied) && name < lastApplied);
+  if (record === null || insertedBefore || Object.entries(applied).some(([name, hash]) => current[name] !== hash)) {
     console.error("stack: migrations changed since this local database was made; recreating it");
     await stopDaemons();
     await pgCtl("stop");
