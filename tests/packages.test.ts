@@ -23,6 +23,19 @@ const oneScene = (name: string) => ({
   projectName: name, scenes: [{ id: "scene1", prompt: `${name}, a paper boat on a pond`, duration: 5 }], config: { resolution: "720x1280", quality: "low" },
 });
 
+/** The packages these need, all the way down, as the project's package-lock.json has them. */
+function dependencyClosure(names: string[]): string[] {
+  const lock = JSON.parse(readFileSync(`${ROOT}package-lock.json`, "utf8")).packages;
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const entry = lock[`node_modules/${name}`];
+    names.push(...Object.keys(entry.dependencies ?? {}));
+  }
+  return [...seen];
+}
+
 /** The README's code block that contains `marker`. */
 function readmeBlock(marker: string): string {
   const blocks = [...readFileSync(`${ROOT}README.md`, "utf8").matchAll(/```\w*\n([\s\S]*?)```/g)].map((m) => m[1]);
@@ -41,9 +54,8 @@ describe("the packed clients, installed as users install them", () => {
     await run("npm", ["pack", "--silent", "--pack-destination", scratch], `${ROOT}packages/client`);
     // The registry is out of this test's network namespace: the SDK's dependencies come packed
     // from the project's own node_modules, as the registry would serve them.
-    const deps = ["@supabase/supabase-js", "@supabase/auth-js", "@supabase/functions-js", "@supabase/postgrest-js", "@supabase/realtime-js",
-      "@supabase/storage-js", "@supabase/phoenix", "iceberg-js", "tslib", "ws"];
-    await run("npm", ["pack", "--silent", ...deps.map((d) => `${ROOT}node_modules/${d}`)]);
+    const sdk = JSON.parse(readFileSync(`${ROOT}packages/client/package.json`, "utf8"));
+    await run("npm", ["pack", "--silent", ...dependencyClosure(Object.keys(sdk.dependencies)).map((d) => `${ROOT}node_modules/${d}`)]);
     writeFileSync(`${scratch}/package.json`, JSON.stringify({ name: "my-app", private: true, type: "module" }));
     await run("npm", ["install", "--offline", "--no-audit", "--no-fund", ...readdirSync(scratch).filter((f) => f.endsWith(".tgz")).map((f) => `./${f}`)]);
     expect(readdirSync(`${scratch}/node_modules/@reelforge/client/dist`)).toEqual(expect.arrayContaining(["index.js", "index.d.ts"]));
