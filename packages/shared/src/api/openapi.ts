@@ -170,9 +170,9 @@ export const INTERNAL_FUNCTIONS = new Set([
 /** A schema as JSON Schema; the named ones it uses (`.meta({ id })`) go into `named`, once, and
  * are referred to as components (zod's own `#/$defs/...` resolves nowhere in OpenAPI). */
 function jsonSchema(schema: z.ZodType, named: Record<string, unknown>) {
-  const { $schema: _, $defs, ...rest } = z.toJSONSchema(schema, {
-    io: "input", unrepresentable: "any", reused: "inline", uri: (id) => `#/components/schemas/${id}`,
-  }) as Record<string, unknown> & { $defs?: Record<string, unknown> };
+  const { $schema: _, $defs, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any", reused: "inline" }) as
+    & Record<string, unknown>
+    & { $defs?: Record<string, unknown> };
   const asComponent = (node: unknown) => JSON.parse(JSON.stringify(node).replaceAll('"#/$defs/', '"#/components/schemas/'));
   for (const [id, def] of Object.entries($defs ?? {})) named[id] ??= asComponent(def);
   return asComponent(rest);
