@@ -174,3 +174,35 @@ def test_a_429_is_waited_out_as_retry_after_says(new_session):
     # 3 at once, then one a second as Retry-After says: nothing raised.
     assert [a["balance"] for a in answers] == [10_000] * 6
     assert elapsed >= 2.0
+
+
+def test_an_api_key_is_the_bearer_of_every_call():
+    import http.server
+    import threading
+
+    from movieflow import Session
+
+    seen = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("Authorization"))
+            body = json.dumps({"balance": 1, "reserved": 0, "ledger": [], "next_cursor": None}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = Session(f"http://127.0.0.1:{server.server_port}", "anon", api_key="rf_live_example")
+        assert session.request("GET", "credits")["balance"] == 1
+        session.request("GET", "credits")
+    finally:
+        server.shutdown()
+    assert seen == ["Bearer rf_live_example", "Bearer rf_live_example"]
