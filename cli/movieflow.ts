@@ -190,7 +190,8 @@ async function open(file: string) {
 }
 
 /** Follows a task until it ends, live from Realtime through the SDK (reads only on joins, and
- * polls while Realtime is not joined); the final task is read once. */
+ * polls while Realtime is not joined; the SDK closes the socket when the wait ends); the final
+ * task is read once. */
 async function follow(api: Api, taskId: string, onChange: (p: Progress) => Promise<void>): Promise<Task> {
   const client = new ReelforgeClient(api.supabase, { url: api.url, accessToken: () => api.token });
   try {
@@ -199,8 +200,6 @@ async function follow(api: Api, taskId: string, onChange: (p: Progress) => Promi
   } catch (err) {
     if (err instanceof ReelforgeError) throw new CliError(err.code, err.message);
     throw err;
-  } finally {
-    await api.supabase.removeAllChannels();
   }
 }
 

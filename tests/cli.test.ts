@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { beforeAll, describe, expect, it } from "vitest";
 import { probe } from "../packages/media/ffmpeg";
-import { resetSims, ROOT } from "./helpers";
+import { resetSims, ROOT, timeExit } from "./helpers";
 
 const dir = mkdtempSync(`${tmpdir()}/movieflow-`);
 function movieflow(...args: string[]) {
@@ -38,8 +38,10 @@ describe("movieflow", () => {
     expect(tasks.out).toMatch(/segments, wave 2 \(1 at once\): scene2/);
     expect(tasks.out.indexOf("narrations")).toBeLessThan(tasks.out.indexOf("merge"));
 
-    const generated = movieflow("video-generate", "cheap.json", "--all-scenes", "--preview", "--mock", "--out", "movie");
-    expect(generated.code, generated.err + generated.out).toBe(0);
+    // Timed: the CLI exits within 1 s of its last line (the Realtime socket kept it 10 s).
+    const generated = await timeExit(`${ROOT}bin/movieflow`, ["video-generate", "cheap.json", "--all-scenes", "--preview", "--mock", "--out", "movie"], { cwd: dir });
+    expect(generated.code, generated.out).toBe(0);
+    expect(generated.linger).toBeLessThan(1000);
     expect(generated.out).toMatch(/preview: .*movie\/scene1\.mp4/);
     expect(generated.out).toMatch(/metrics: \{.*"providerCalls"/);
     const movie = await probe(`${dir}/movie/movie.mp4`);
@@ -91,5 +93,7 @@ describe("movieflow", () => {
     const unset = spawnSync(`${ROOT}bin/movieflow`, ["video-plan", `${ROOT}examples/tang-monk.json`], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH } });
     expect(unset.stderr).toMatch(/set MOVIEFLOW_API_URL, MOVIEFLOW_ANON_KEY, MOVIEFLOW_ACCESS_TOKEN \(or MOVIEFLOW_EMAIL and MOVIEFLOW_PASSWORD\), or use --mock/);
     expect(execFileSync("npm", ["run", "--silent", "movieflow", "--", "--help"], { cwd: ROOT, encoding: "utf8" })).toMatch(/movieflow <command>/);
+    // The README's form: `npx movieflow` in the project after setup.
+    expect(execFileSync("npx", ["movieflow", "--help"], { cwd: ROOT, encoding: "utf8" })).toMatch(/movieflow <command>/);
   });
 });

@@ -1,7 +1,7 @@
 // Test helpers against the running local stack: users, HTTP calls, simulator knobs, waiting.
 import { createClient } from "@supabase/supabase-js";
 import { readFileSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import postgres from "postgres";
 import ws from "ws";
 import { resetSimulators, setNetDropRate as setStackNetDropRate } from "../stack/control.ts";
@@ -136,4 +136,25 @@ export async function uploadSelfie(user: TestUser): Promise<string> {
 
 export function writeFile(path: string, bytes: Uint8Array) {
   writeFileSync(path, bytes);
+}
+
+/** Runs a command to its end; `linger` is the time from its last output to its exit (ms). */
+export function timeExit(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return new Promise<{ code: number | null; out: string; linger: number }>((resolve) => {
+    const child = spawn(command, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env });
+    let out = "";
+    let last = performance.now();
+    const heard = (chunk: Buffer) => {
+      out += chunk;
+      last = performance.now();
+    };
+    child.stdout.on("data", heard);
+    child.stderr.on("data", heard);
+    // A process that never exits is ended after 3 minutes (and the test then fails on linger).
+    const limit = setTimeout(() => child.kill(), 180_000);
+    child.on("close", (code) => {
+      clearTimeout(limit);
+      resolve({ code, out, linger: performance.now() - last });
+    });
+  });
 }

@@ -94,7 +94,7 @@ function follow(run: Run) {
   $("result").hidden = $("download").hidden = $("retry").hidden = true;
   $("cancel").hidden = false;
   $("run-segments").replaceChildren();
-  render({ id: run.id, status: "queued", progress: 0, phase: null, source: "poll" });
+  render({ id: run.id, status: "queued", progress: 0, overall: 0, phase: null, source: "poll" });
   stopFollowing = client.onProgress(run.id, (p) => act(() => render(p)));
 }
 

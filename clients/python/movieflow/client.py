@@ -191,8 +191,9 @@ class MovieFlowClient:
     """
 
     def __init__(self, url: Optional[str] = None, anon_key: Optional[str] = None, *, email: Optional[str] = None,
-                 password: Optional[str] = None, access_token: Optional[str] = None, session: Optional[Session] = None) -> None:
-        self.api = Api(session or Session(url, anon_key, email=email, password=password, access_token=access_token))
+                 password: Optional[str] = None, access_token: Optional[str] = None, api_key: Optional[str] = None,
+                 session: Optional[Session] = None) -> None:
+        self.api = Api(session or Session(url, anon_key, email=email, password=password, access_token=access_token, api_key=api_key))
 
     async def generate_video(self, project_name: Optional[str] = None, scenes: Optional[list[dict]] = None,
                              config: Optional[dict] = None, effects: Optional[dict] = None, **kwargs: Any) -> AsyncTask:
@@ -222,8 +223,9 @@ class MovieFlow:
     """
 
     def __init__(self, url: Optional[str] = None, anon_key: Optional[str] = None, *, email: Optional[str] = None,
-                 password: Optional[str] = None, access_token: Optional[str] = None, session: Optional[Session] = None) -> None:
-        self.api = Api(session or Session(url, anon_key, email=email, password=password, access_token=access_token))
+                 password: Optional[str] = None, access_token: Optional[str] = None, api_key: Optional[str] = None,
+                 session: Optional[Session] = None) -> None:
+        self.api = Api(session or Session(url, anon_key, email=email, password=password, access_token=access_token, api_key=api_key))
         self._last: Optional[Task] = None
         self._cache_ttl: Optional[float] = None
         self._cache: dict[str, tuple[float, Video]] = {}

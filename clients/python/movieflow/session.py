@@ -1,7 +1,7 @@
 """A user's session with the project: sign-in through Supabase Auth (email and password), the
-access token refreshed before it expires (and once more on a 401), and JSON calls to the
-functions. Standard library only (urllib); thread-safe, so the asyncio API can run calls in
-threads."""
+access token refreshed before it expires (and once more on a 401), or a server's API key; and
+JSON calls to the functions within one request budget per client, waiting out Retry-After on a
+429. Standard library only (urllib); thread-safe, so the asyncio API can run calls in threads."""
 
 from __future__ import annotations
 
@@ -18,6 +18,33 @@ from .errors import AuthenticationError, MovieFlowError, ServiceUnavailableError
 
 # Refresh this long before the access token expires.
 REFRESH_MARGIN_SECONDS = 60
+# The hosted API allows a user 60 requests a minute in bursts of 10; a client keeps below that,
+# so that its parallel waits share the user's allowance instead of running into 429s.
+REQUESTS_PER_MINUTE = 50
+REQUEST_BURST = 8
+# A 429 is waited out (Retry-After) and the request sent again, this many times.
+RATE_LIMIT_RETRIES = 3
+
+
+class Budget:
+    """A token bucket shared by every request of a client: each takes a token, and one that
+    finds none waits until one is due (requests queue in the order they asked)."""
+
+    def __init__(self, per_minute: float, burst: int) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate) - 1
+            self.at = now
+            delay = -self.tokens / self.rate if self.tokens < 0 else 0.0
+        if delay:
+            time.sleep(delay)
 
 
 class Session:
@@ -30,13 +57,18 @@ class Session:
         password: Optional[str] = None,
         access_token: Optional[str] = None,
         refresh_token: Optional[str] = None,
+        api_key: Optional[str] = None,
         timeout: float = 60.0,
+        requests_per_minute: Optional[float] = REQUESTS_PER_MINUTE,
+        rate_limit_retries: int = RATE_LIMIT_RETRIES,
     ) -> None:
         self.url = (url or os.environ.get("MOVIEFLOW_URL") or os.environ.get("SUPABASE_URL") or "").rstrip("/")
         self.anon_key = anon_key or os.environ.get("MOVIEFLOW_ANON_KEY") or os.environ.get("SUPABASE_ANON_KEY") or ""
         if not self.url or not self.anon_key:
             raise AuthenticationError("Set the project URL and anon key (MOVIEFLOW_URL / SUPABASE_URL and SUPABASE_ANON_KEY)")
         self.timeout = timeout
+        self.budget = Budget(requests_per_minute, REQUEST_BURST) if requests_per_minute else None
+        self.rate_limit_retries = rate_limit_retries
         self._lock = threading.Lock()
         self.access_token = access_token
         self.refresh_token = refresh_token
@@ -44,6 +76,10 @@ class Session:
         self.user_id: Optional[str] = None
         email = email or os.environ.get("MOVIEFLOW_EMAIL")
         password = password or os.environ.get("MOVIEFLOW_PASSWORD")
+        # A server's API key is sent as the bearer token, as it is: no sign-in, nothing to refresh.
+        api_key = api_key or (None if access_token or email else os.environ.get("MOVIEFLOW_API_KEY"))
+        if api_key:
+            access_token, self.access_token, self.expires_at = api_key, api_key, float("inf")
         if not access_token:
             if not (email and password):
                 raise AuthenticationError("Sign in: give email and password (or MOVIEFLOW_EMAIL / MOVIEFLOW_PASSWORD), or an access_token")
@@ -88,11 +124,20 @@ class Session:
         params = {k: ",".join(v) if isinstance(v, (list, tuple)) else v for k, v in (query or {}).items() if v is not None}
         if params:
             url += "?" + urllib.parse.urlencode(params)
-        for attempt in (1, 2):
+        refreshed, rate_limited = False, 0
+        while True:
+            if self.budget:
+                self.budget.take()
             status, answer, headers = self._send(method, url, body, {"apikey": self.anon_key, "Authorization": f"Bearer {self.access_token}"})
             # A token revoked or expired early: refresh once and ask again.
-            if status == 401 and attempt == 1 and self.refresh_token:
+            if status == 401 and not refreshed and self.refresh_token:
                 self.refresh()
+                refreshed = True
+                continue
+            # Refused for the rate (nothing was done): wait as long as the API says, then again.
+            if status == 429 and rate_limited < self.rate_limit_retries:
+                rate_limited += 1
+                time.sleep(_retry_after(headers) or 1.0)
                 continue
             break
         if status >= 400:
@@ -118,16 +163,24 @@ def _json(raw: bytes) -> Any:
         return {"error": {"code": "INTERNAL_ERROR", "message": raw[:200].decode(errors="replace")}}
 
 
+def _retry_after(headers: Mapping[str, str]) -> Optional[float]:
+    """Retry-After in seconds (the API sends seconds)."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
 def _error(status: int, answer: Any, headers: Mapping[str, str]) -> MovieFlowError:
     e = answer.get("error") if isinstance(answer, dict) else None
     e = e if isinstance(e, dict) else {}
-    retry = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     code = e.get("code") or ("INTERNAL_ERROR" if status >= 500 else "INVALID_REQUEST")
     return error_for(
         code,
         e.get("message") or f"HTTP {status}",
         status=status,
         request_id=e.get("requestId"),
-        retry_after=float(retry) if retry else None,
+        retry_after=_retry_after(headers),
         details=e.get("details"),
     )

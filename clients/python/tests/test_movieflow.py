@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.request
 
 import pytest
@@ -104,6 +105,8 @@ def test_a_content_violation_raises_content_violation_error(new_session):
 
 def test_a_rate_limit_raises_rate_limit_error_with_retry_after(new_session):
     session = new_session()
+    # Without the client's own budget and its waits on 429, the API's refusal is the exception.
+    session.budget, session.rate_limit_retries = None, 0
     sql("update engine.settings set api_requests_per_minute = 60, api_burst = 3")
     try:
         with pytest.raises(RateLimitError) as caught:
@@ -156,3 +159,50 @@ def test_enable_cache_reuses_an_identical_spec(new_session):
     first = mf.generate(spec)
     assert mf.generate(spec).task_id == first.task_id
     assert isinstance(mf.api.get_task(first.task_id), Task)
+
+
+def test_a_429_is_waited_out_as_retry_after_says(new_session):
+    session = new_session()
+    session.budget = None  # the API's limit alone, so that it refuses
+    sql("update engine.settings set api_requests_per_minute = 60, api_burst = 3")
+    try:
+        started = time.monotonic()
+        answers = [session.request("GET", "credits") for _ in range(6)]
+        elapsed = time.monotonic() - started
+    finally:
+        sql("update engine.settings set api_requests_per_minute = 1000000, api_burst = 1000000")
+    # 3 at once, then one a second as Retry-After says: nothing raised.
+    assert [a["balance"] for a in answers] == [10_000] * 6
+    assert elapsed >= 2.0
+
+
+def test_an_api_key_is_the_bearer_of_every_call():
+    import http.server
+    import threading
+
+    from movieflow import Session
+
+    seen = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("Authorization"))
+            body = json.dumps({"balance": 1, "reserved": 0, "ledger": [], "next_cursor": None}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = Session(f"http://127.0.0.1:{server.server_port}", "anon", api_key="rf_live_example")
+        assert session.request("GET", "credits")["balance"] == 1
+        session.request("GET", "credits")
+    finally:
+        server.shutdown()
+    assert seen == ["Bearer rf_live_example", "Bearer rf_live_example"]

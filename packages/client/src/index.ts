@@ -1,9 +1,23 @@
 // The reelforge SDK: typed calls for the three pipelines on top of supabase-js, typed errors
 // with the catalog code, requestId and Retry-After, and live progress from Realtime (the
 // owner's private channel) with polling as the fallback. Browsers, Node and Deno.
-import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
+import { createClient, type RealtimeChannel, type SupabaseClient, type SupabaseClientOptions } from "@supabase/supabase-js";
 
 export { newWebhookSecret, signWebhook, verifyWebhook, WebhookVerificationError } from "./webhooks.ts";
+
+/** Realtime's socket: the runtime's WebSocket (browsers, Deno, Node 22+), else the `ws`
+ * package (Node 20), loaded only then; the name is a variable so that bundlers leave it out. */
+const wsPackage = "ws";
+const WebSocketTransport: unknown = globalThis.WebSocket ?? (await import(wsPackage)).default;
+
+/** supabase-js with the Realtime transport this runtime needs (Node 20 has no WebSocket). */
+export function createSupabaseClient(url: string, anonKey: string, options: SupabaseClientOptions<"public"> = {}): SupabaseClient {
+  return createClient(url, anonKey, {
+    ...options,
+    auth: { persistSession: false, ...options.auth },
+    realtime: { transport: WebSocketTransport as never, ...options.realtime },
+  });
+}
 
 export const ERROR_CODES = [
   "INVALID_REQUEST", "UNAUTHORIZED", "QUOTA_EXCEEDED", "FORBIDDEN", "NOT_FOUND", "CONTENT_VIOLATION",
@@ -57,6 +71,8 @@ export type Progress = {
   id: string; status: string; progress: number; phase: string | null; segments?: Record<string, number>; message?: string;
   /** "realtime" when a broadcast told us of the change, "poll" when a read of our own found it. */
   source: "realtime" | "poll";
+  /** The MovieFlow document's name for `progress`. */
+  overall: number;
 };
 
 type Listener = (event: string, payload: any) => void;
@@ -74,6 +90,9 @@ export type ClientOptions = {
   safetyPollMs?: number;
   /** The user's access token, for a client that holds a token rather than a session. */
   accessToken?: () => Promise<string> | string;
+  /** A server's API key (POST api-keys), sent as `Authorization: Bearer <key>` instead of a
+   * user's session; progress is then read by polling (Realtime needs a user's session). */
+  apiKey?: string;
 };
 
 export class ReelforgeClient {
@@ -81,6 +100,7 @@ export class ReelforgeClient {
   private readonly pollIntervalMs: number;
   private readonly safetyPollMs: number;
   private readonly accessToken?: () => Promise<string> | string;
+  private readonly apiKey?: string;
   private channel: SharedChannel | null = null;
 
   constructor(readonly supabase: SupabaseClient, options: ClientOptions = {}) {
@@ -88,10 +108,16 @@ export class ReelforgeClient {
     this.pollIntervalMs = options.pollIntervalMs ?? 2000;
     this.safetyPollMs = options.safetyPollMs ?? 15_000;
     this.accessToken = options.accessToken;
+    this.apiKey = options.apiKey;
+  }
+
+  /** The bearer token of every call: the API key, the accessToken option, or the session's. */
+  private async bearer(): Promise<string> {
+    return this.apiKey ?? (await this.session()).token;
   }
 
   /** The signed-in user's access token (from the accessToken option, or the session). */
-  private async session(): Promise<{ token: string; userId: string }> {
+  protected async session(): Promise<{ token: string; userId: string }> {
     if (this.accessToken) {
       const token = await this.accessToken();
       const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
@@ -104,7 +130,7 @@ export class ReelforgeClient {
 
   /** One call to a function; an error answer throws a ReelforgeError. */
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const { token } = await this.session();
+    const token = await this.bearer();
     let res: Response;
     try {
       res = await fetch(`${this.url}/functions/v1/${path}`, {
@@ -184,9 +210,13 @@ export class ReelforgeClient {
     cancel: async (taskId: string) => await this.request<MovieTaskState>("DELETE", `task/${taskId}`),
   };
 
-  /** The seed's MovieFlowClient.generateVideo: a task to follow. */
-  async generateVideo(spec: Record<string, unknown>): Promise<MovieTask> {
-    return await this.movies.generate(spec);
+  /** The MovieFlow document's generateVideo: a task to follow. Its top-level `platform`,
+   * `resolution`, `quality`, `fps` and `aspectRatio` go into the spec's `config`. */
+  async generateVideo(spec: MovieFlowSpec): Promise<MovieTask> {
+    const { platform, resolution, quality, fps, aspectRatio, ...rest } = spec;
+    const top = Object.entries({ platform, resolution, quality, fps, aspectRatio }).filter(([, v]) => v !== undefined);
+    const config = { ...Object.fromEntries(top), ...(rest.config as Record<string, unknown> | undefined) };
+    return await this.movies.generate({ ...rest, ...(Object.keys(config).length ? { config } : {}) });
   }
 
   movieTask(taskId: string): MovieTask {
@@ -202,14 +232,22 @@ export class ReelforgeClient {
     let stopped = false;
     let last = "";
     let movieStatus = "queued";
-    const report = (p: Progress) => {
+    const report = (p: Omit<Progress, "overall">) => {
       if (this.pipelines.get(id) === "movie") movieStatus = p.status;
       const key = `${p.status}|${p.progress}|${p.phase}|${JSON.stringify(p.segments ?? {})}`;
       if (!stopped && key !== last) {
         last = key;
-        listener(p);
+        listener({ ...p, overall: p.progress });
+        // An ended run changes no more: stop, so that nothing keeps the process alive.
+        if (ENDED.has(p.status)) stop();
       }
     };
+    // The pause between reads ends early when the listener stops.
+    let wake = () => {};
+    const pause = (ms: number) => new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      wake = () => (clearTimeout(t), r());
+    });
     // One read at a time, at most one more queued behind it (a burst of broadcasts costs two
     // reads), spaced by READ_SPACING_MS, and after Retry-After when rate-limited.
     let reading: Promise<void> | null = null;
@@ -220,14 +258,15 @@ export class ReelforgeClient {
         return reading;
       }
       reading = (async () => {
-        let pause = READ_SPACING_MS;
+        let wait = READ_SPACING_MS;
         try {
-          report({ ...(await this.readProgress(id)), source });
+          const p = await this.readProgress(id);
+          if (!stopped) report({ ...p, source });
         } catch (err) {
           // a failed read is repeated by the next broadcast or poll
-          if (err instanceof ReelforgeError && err.retryAfter) pause = err.retryAfter * 1000;
+          if (err instanceof ReelforgeError && err.retryAfter) wait = err.retryAfter * 1000;
         }
-        await new Promise((r) => setTimeout(r, pause));
+        if (!stopped) await pause(wait);
         reading = null;
         const next = queued;
         queued = null;
@@ -254,12 +293,15 @@ export class ReelforgeClient {
       });
     };
     const unsubscribe = this.subscribe(onMessage, () => void read("poll"));
-    tick();
-    return () => {
+    function stop() {
+      if (stopped) return;
       stopped = true;
       clearTimeout(timer);
+      wake();
       void unsubscribe();
-    };
+    }
+    tick();
+    return stop;
   }
 
   /** Resolves with the run's last state once it ends (completed, failed or canceled). */
@@ -284,7 +326,7 @@ export class ReelforgeClient {
 
   private readonly pipelines = new Map<string, string>();
 
-  private async readProgress(id: string): Promise<Omit<Progress, "source">> {
+  private async readProgress(id: string): Promise<Omit<Progress, "source" | "overall">> {
     if (!this.pipelines.has(id)) this.pipelines.set(id, (await this.generations.get(id)).pipeline);
     if (this.pipelines.get(id) === "movie") {
       const t = await this.movies.get(id);
@@ -295,8 +337,10 @@ export class ReelforgeClient {
     return { id, status: g.status, progress: g.progress, phase: g.step };
   }
 
-  /** One channel per client on the owner's private topic, shared by every listener. */
+  /** One channel per client on the owner's private topic, shared by every listener. With an
+   * API key there is no user session for Realtime: the polls carry on alone. */
   private subscribe(onMessage: Listener, onJoin: () => void): () => Promise<void> {
+    if (this.apiKey) return async () => {};
     const joining = (async () => {
       const { token, userId } = await this.session();
       await this.supabase.realtime.setAuth(token);
@@ -324,8 +368,62 @@ export class ReelforgeClient {
       if (entry.listeners.size === 0 && this.channel === entry) {
         this.channel = null;
         await this.supabase.removeChannel(entry.channel);
+        // supabase-js closes an unused socket only after 50 s, which keeps a script alive.
+        if (this.supabase.getChannels().length === 0) await closeRealtime(this.supabase.realtime);
       }
     };
+  }
+}
+
+/** A movie spec (the JSON of POST video/generate, or a template with its variables), with
+ * the MovieFlow document's top-level names. */
+export type MovieFlowSpec = Record<string, unknown> & {
+  projectName?: string; template?: string; variables?: Record<string, unknown>; scenes?: Record<string, unknown>[];
+  platform?: "douyin" | "wechat" | "bilibili"; resolution?: string; quality?: "low" | "medium" | "high"; fps?: number; aspectRatio?: string;
+};
+
+export type MovieFlowOptions = ClientOptions & {
+  /** The project URL (else MOVIEFLOW_URL or SUPABASE_URL from the environment). */
+  url?: string;
+  /** The project's anon key (else SUPABASE_ANON_KEY). */
+  anonKey?: string;
+  /** A user to sign in as on the first call (else MOVIEFLOW_EMAIL, MOVIEFLOW_PASSWORD). */
+  email?: string;
+  password?: string;
+  /** An existing supabase-js client (signed in) instead of url and anonKey. */
+  supabase?: SupabaseClient;
+};
+
+/** The MovieFlow document's client: `new MovieFlowClient({ apiKey })` (or `MOVIEFLOW_API_KEY`),
+ * or a user's email and password; the URL and anon key from the options or the environment. */
+export class MovieFlowClient extends ReelforgeClient {
+  private readonly credentials: { email: string; password: string } | null;
+  private signingIn: Promise<void> | null = null;
+
+  constructor(options: MovieFlowOptions = {}) {
+    const env: Record<string, string | undefined> = (globalThis as { process?: { env: Record<string, string> } }).process?.env ?? {};
+    const url = options.url ?? env.MOVIEFLOW_URL ?? env.SUPABASE_URL;
+    const anonKey = options.anonKey ?? env.MOVIEFLOW_ANON_KEY ?? env.SUPABASE_ANON_KEY;
+    if (!options.supabase && !(url && anonKey)) {
+      throw new ReelforgeError("UNAUTHORIZED", "Give url and anonKey (or set MOVIEFLOW_URL and SUPABASE_ANON_KEY)", 401);
+    }
+    const supabase = options.supabase ?? createSupabaseClient(url!, anonKey!);
+    super(supabase, { ...options, url: url ?? options.url, apiKey: options.apiKey ?? env.MOVIEFLOW_API_KEY });
+    const email = options.email ?? env.MOVIEFLOW_EMAIL;
+    const password = options.password ?? env.MOVIEFLOW_PASSWORD;
+    this.credentials = email && password ? { email, password } : null;
+  }
+
+  /** Signs in once, on the first call that needs the session. */
+  protected override async session() {
+    if (this.credentials && !(await this.supabase.auth.getSession()).data.session) {
+      this.signingIn ??= this.supabase.auth.signInWithPassword(this.credentials).then(({ error }) => {
+        this.signingIn = null;
+        if (error) throw new ReelforgeError("UNAUTHORIZED", error.message, 401);
+      });
+      await this.signingIn;
+    }
+    return await super.session();
   }
 }
 
@@ -353,6 +451,20 @@ export class MovieTask {
   cancel() {
     return this.client.movies.cancel(this.id);
   }
+}
+
+/** Closes Realtime's socket now. realtime-js's disconnect() leaves a 10 s timer behind that
+ * keeps Node and Deno running (supabase-js pull request 2666): where the socket underneath
+ * is reachable, close it directly, as disconnect() does, without that timer. */
+async function closeRealtime(realtime: SupabaseClient["realtime"]): Promise<void> {
+  const inner = realtime as unknown as { socketAdapter?: { socket?: { disconnect(done: () => void): void } }; _cancelPendingDisconnect?: () => void };
+  const socket = inner.socketAdapter?.socket;
+  if (!socket || !inner._cancelPendingDisconnect) {
+    await realtime.disconnect();
+    return;
+  }
+  inner._cancelPendingDisconnect();
+  await new Promise<void>((done) => socket.disconnect(done));
 }
 
 function idem(opts: { idempotencyKey?: string }): Record<string, string> {

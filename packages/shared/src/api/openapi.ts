@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document of the public API, made from the same zod schemas that validate
 // requests (z.toJSONSchema), and the schemas of the main answers. docs/openapi.json is this
-// document checked in; tests/openapi.test.ts fails when either drifts from the functions' routes.
+// document checked in, with real answers as examples (openapi-examples.ts); tests/openapi.unit.test.ts
+// fails when it drifts from the schemas or the routes, or does not validate.
 import { z } from "zod";
 import { config } from "../config.ts";
 import { ERROR_STATUS } from "../errors.ts";
@@ -17,6 +18,7 @@ import { batchRequest, retryRequest } from "./movie.ts";
 import { fromSpecRequest, planRequest, specifyRequest } from "./plan.ts";
 import { quoteRequest } from "./quote.ts";
 import { templateBody, templateRequest } from "./templates.ts";
+import { EXAMPLES } from "./openapi-examples.ts";
 import { webhookRequest } from "./webhooks.ts";
 
 // -- the main answers ------------------------------------------------------------------------
@@ -165,22 +167,43 @@ export const INTERNAL_FUNCTIONS = new Set([
   "narration", "jimeng-video", "webhook-deliver",
 ]);
 
-const jsonSchema = (schema: z.ZodType) => {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any", reused: "inline" }) as Record<string, unknown>;
-  return rest;
-};
+/** A schema as JSON Schema; the named ones it uses (`.meta({ id })`) go into `named`, once, and
+ * are referred to as components (zod's own `#/$defs/...` resolves nowhere in OpenAPI). */
+function jsonSchema(schema: z.ZodType, named: Record<string, unknown>) {
+  const { $schema: _, $defs, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any", reused: "inline" }) as
+    & Record<string, unknown>
+    & { $defs?: Record<string, unknown> };
+  const asComponent = (node: unknown) => JSON.parse(JSON.stringify(node).replaceAll('"#/$defs/', '"#/components/schemas/'));
+  for (const [id, def] of Object.entries($defs ?? {})) named[id] ??= asComponent(def);
+  return asComponent(rest);
+}
 
-function parameters(op: Operation) {
+/** A real answer as the example, where tests/openapi-examples.test.ts recorded one. */
+const example = (key: string) => (EXAMPLES[key] ? { example: EXAMPLES[key] } : {});
+
+function parameters(op: Operation, named: Record<string, unknown>) {
   const path = [...op.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: "path", required: true, schema: { type: "string" } }));
-  const shape = op.query ? (jsonSchema(op.query) as { properties: Record<string, unknown>; required?: string[] }) : { properties: {} };
+  const shape = op.query ? (jsonSchema(op.query, named) as { properties: Record<string, unknown>; required?: string[] }) : { properties: {} };
   const query = Object.entries(shape.properties).map(([name, schema]) => ({ name, in: "query", required: shape.required?.includes(name) ?? false, schema }));
   return [...path, ...query];
 }
+
+const TAGS = {
+  cinematic: "An idea (and a selfie) to a short video: script, image, face merge, image-to-video",
+  "model-direct": "One prompt to one kie.ai video model, the anime-video contract",
+  movie: "MovieFlow: multi-scene movies with narration, merged into one MP4",
+  templates: "Movie specs with variables, built in and the user's own",
+  assets: "Uploaded images, audio and video for specs",
+  generations: "Every run of every pipeline: status, lists, cancel and retry",
+  credits: "The balance and the ledger",
+  webhooks: "Provider callbacks in, signed event deliveries out",
+};
 
 /** The document; `server` is where the functions are served (/functions/v1 of the project). */
 export function openApiDocument(server = "/functions/v1") {
   const errorStatuses = [...new Set(Object.values(ERROR_STATUS))].sort();
   const paths: Record<string, Record<string, unknown>> = {};
+  const named: Record<string, unknown> = {};
   for (const op of OPERATIONS) {
     paths[op.path] ??= {};
     paths[op.path][op.method] = {
@@ -188,11 +211,14 @@ export function openApiDocument(server = "/functions/v1") {
       summary: op.summary,
       operationId: `${op.method}${op.path.replace(/\{(\w+)\}/g, "By-$1").replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? "").toUpperCase())}`,
       ...(op.public ? { security: [] } : {}),
-      parameters: parameters(op),
-      ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(op.body) } } } } : {}),
-      ...(op.multipart ? { requestBody: { required: true, content: { "multipart/form-data": { schema: jsonSchema(op.multipart) } } } } : {}),
+      parameters: parameters(op, named),
+      ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(op.body, named) } } } } : {}),
+      ...(op.multipart ? { requestBody: { required: true, content: { "multipart/form-data": { schema: jsonSchema(op.multipart, named) } } } } : {}),
       responses: {
-        [op.ok.status]: { description: op.ok.description ?? "OK", content: { "application/json": { schema: jsonSchema(op.ok.schema) } } },
+        [op.ok.status]: {
+          description: op.ok.description ?? "OK",
+          content: { "application/json": { schema: jsonSchema(op.ok.schema, named), ...example(`${op.method} ${op.path}`) } },
+        },
         ...Object.fromEntries(errorStatuses.map((s) => [s, { $ref: "#/components/responses/Error" }])),
       },
     };
@@ -207,7 +233,7 @@ export function openApiDocument(server = "/functions/v1") {
     },
     servers: [{ url: server }],
     security: [{ bearer: [] }],
-    tags: ["cinematic", "model-direct", "movie", "templates", "assets", "generations", "credits", "webhooks"].map((name) => ({ name })),
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "The user's Supabase access token" } },
@@ -215,9 +241,10 @@ export function openApiDocument(server = "/functions/v1") {
         Error: {
           description: "An error from the catalog (see the code); 429 and 503 may carry Retry-After",
           headers: { "Retry-After": { schema: { type: "integer" }, description: "seconds to wait" } },
-          content: { "application/json": { schema: jsonSchema(errorEnvelope) } },
+          content: { "application/json": { schema: jsonSchema(errorEnvelope, named), ...example("error") } },
         },
       },
+      schemas: named,
     },
   };
 }
