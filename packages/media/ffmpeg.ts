@@ -107,24 +107,21 @@ function nameIn(dir: string, file: string): string {
 
 /**
  * Runs ffmpeg or ffprobe in `dir` (its job directory) under its limits: the kernel stops it at
- * its CPU budget (prlimit), `timeout` at its wall-clock budget even if this process dies, and
- * it runs in its own process group, which is killed as a whole when `signal` aborts. A limit
- * hit is the task's failure (TASK_FAILED, not retried: the same input would hit it again).
+ * its CPU budget (prlimit), `timeout` at its wall-clock budget even if this process dies. It
+ * runs in its own process group (detached), which `timeout` ends as a whole: on its wall
+ * clock, or when we signal it because `signal` aborted (it passes the signal on to the group
+ * and kills the group 0.1 s later), so the worker needs no right to signal other processes
+ * (Deno's --allow-run=timeout). A limit hit is the task's failure (TASK_FAILED, not retried:
+ * the same input would hit it again).
  */
 export async function runMedia(tool: "ffmpeg" | "ffprobe", dir: string, args: string[], limit: MediaLimit): Promise<{ stdout: string; stderr: string }> {
   limit.signal?.throwIfAborted();
   const { cpuSeconds, wallSeconds } = limitsOf(limit);
   const fixed = tool === "ffmpeg" ? ["-hide_banner", "-nostdin", "-y"] : ["-hide_banner"];
-  const child = spawn("timeout", ["--kill-after=1", String(wallSeconds), "prlimit", `--cpu=${cpuSeconds}`, "--", tool, ...fixed, ...args], {
+  const child = spawn("timeout", ["--kill-after=0.1", String(wallSeconds), "prlimit", `--cpu=${cpuSeconds}`, "--", tool, ...fixed, ...args], {
     cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"],
   });
-  const killGroup = () => {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  };
+  const killGroup = () => child.kill("SIGTERM");
   const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
   let bytes = 0;
   for (const stream of ["stdout", "stderr"] as const) {
