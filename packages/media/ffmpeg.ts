@@ -66,10 +66,11 @@ export type Work = "probe" | "video" | "audio" | "copy";
 /**
  * CPU seconds a run may use: a floor (start-up, probing) plus a rate per second of media it
  * writes. Measured on this 2-core machine: normalising a 10 s 1080x1920 clip takes ~0.3 CPU s
- * per output second, the audio mix ~0.03, a join or a poster less; the budgets are 6-10x that,
- * so a loaded machine never trips them, while a hostile input (a 10 MHz WAV looped and
- * resampled costs ~100 CPU s per output second) is stopped within seconds. The wall clock
- * gets twice the CPU budget plus 10 s: a run that waits instead of computing ends too.
+ * per output second, the audio mix ~0.03, a join or a poster less; the budgets are 6-10x that
+ * (CPU time does not grow with the machine's load), while a hostile input (a 10 MHz WAV looped
+ * and resampled costs ~100 CPU s per output second) is stopped within seconds. The wall clock
+ * gets four times the CPU budget plus 20 s, enough for a run sharing the cores with a dozen
+ * others: it ends a run that waits instead of computing.
  */
 const CPU_BUDGET: Record<Work, { floor: number; perSecond: number }> = {
   probe: { floor: 5, perSecond: 0 },
@@ -83,7 +84,7 @@ export type MediaLimit = { work: Work; seconds: number; signal?: AbortSignal };
 
 export function limitsOf({ work, seconds }: MediaLimit): { cpuSeconds: number; wallSeconds: number } {
   const cpuSeconds = Math.ceil(CPU_BUDGET[work].floor + CPU_BUDGET[work].perSecond * seconds);
-  return { cpuSeconds, wallSeconds: 2 * cpuSeconds + 10 };
+  return { cpuSeconds, wallSeconds: 4 * cpuSeconds + 20 };
 }
 
 /** Output beyond this is an error (ffmpeg's logs and ffprobe's JSON are far smaller). */
@@ -148,7 +149,7 @@ export async function runMedia(tool: "ffmpeg" | "ffprobe", dir: string, args: st
   const cpuLimit = exit.signal === "SIGKILL" && bytes <= MAX_OUTPUT_BYTES;
   if (exit.code === 124 || cpuLimit) {
     const spent = cpuLimit ? `${cpuSeconds} s of CPU` : `${wallSeconds} s`;
-    throw new AppError("TASK_FAILED", `The media took too long to process: ${tool} was stopped after ${spent}, its limit for ${Math.round(limit.seconds)} s of ${limit.work}`);
+    throw new AppError("TASK_FAILED", `The media took too long to process: ${tool} was stopped after ${spent} (the limit of ${limit.work} work for ${Math.round(limit.seconds)} s of output)`);
   }
   if (exit.code !== 0) throw new Error(`${tool} failed (${exit.code ?? exit.signal}): ${stderr.trim().split("\n").slice(-12).join("\n")}`);
   return { stdout, stderr };
