@@ -96,8 +96,9 @@ export async function benchMovieMerge(): Promise<MovieMergeFigures> {
       await ffmpeg(["-i", at(`n${i}.wav`), "-c:a", "libmp3lame", "-b:a", "64k", at(`n${i}.mp3`)]);
     }
     await ffmpeg([
-      "-f", "lavfi", "-i", "aevalsrc=0.25*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*0.5*t))+0.2*sin(2*PI*330*t):s=44100:d=20",
-      "-ac", "2", "-c:a", "libmp3lame", "-b:a", "192k", at("music.mp3"),
+      // FLAC at 48 kHz: what uploads of music are transcoded to (the mixer reads nothing else).
+      "-f", "lavfi", "-i", "aevalsrc=0.25*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*0.5*t))+0.2*sin(2*PI*330*t):s=48000:d=20",
+      "-ac", "2", "-c:a", "flac", at("music.flac"),
     ]);
 
     console.error("media: normalising and merging ...");
@@ -114,7 +115,7 @@ export async function benchMovieMerge(): Promise<MovieMergeFigures> {
     // The soundtrack needs only the narrations: in the pipeline it is made while segments generate.
     const soundtrack = await timed(() =>
       mixAudio({
-        sceneSeconds: scenes.map(() => SECONDS), narrations: scenes.map((i) => at(`n${i}.mp3`)), music: at("music.mp3"),
+        sceneSeconds: scenes.map(() => SECONDS), narrations: scenes.map((i) => at(`n${i}.mp3`)), music: at("music.flac"),
         lufs: p.lufs, truePeak: p.truePeak, audioRate: p.audioRate, audioBitrate: p.audioBitrate, output: at("soundtrack.m4a"),
       })
     );
@@ -127,7 +128,7 @@ export async function benchMovieMerge(): Promise<MovieMergeFigures> {
 
     console.error("media: the one-pass full re-encode (x264 medium) ...");
     const full = await timed(() =>
-      fullReencode(scenes.map((i) => at(`in${i}.mp4`)), scenes.map((i) => at(`n${i}.mp3`)), at("music.mp3"), at("full.mp4"))
+      fullReencode(scenes.map((i) => at(`in${i}.mp4`)), scenes.map((i) => at(`n${i}.mp3`)), at("music.flac"), at("full.mp4"))
     );
     const wait = normalise[SCENES - 1].wall + merge.wall;
     const work = normalise.reduce((a, b) => a + b.wall, 0) + soundtrack.wall + merge.wall;

@@ -92,9 +92,10 @@ beforeAll(async () => {
       "-frames:v", "48", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", at("wide.mp4"),
     ]),
     // Music: a 7 s loop (so it must repeat) of low chords plus a 12.5 kHz tone, above anything in the voice, to follow its level.
+    // FLAC, 48 kHz stereo: what uploads of music are transcoded to.
     () => ffmpeg([
-      "-f", "lavfi", "-i", "aevalsrc=0.25*sin(2*PI*220*t)+0.2*sin(2*PI*330*t)+0.1*sin(2*PI*12500*t):s=44100:d=7",
-      "-ac", "2", "-c:a", "libmp3lame", "-b:a", "192k", at("music.mp3"),
+      "-f", "lavfi", "-i", "aevalsrc=0.25*sin(2*PI*220*t)+0.2*sin(2*PI*330*t)+0.1*sin(2*PI*12500*t):s=48000:d=7",
+      "-ac", "2", "-c:a", "flac", at("music.flac"),
     ]),
   ]);
   await exec("espeak-ng", ["-w", at("long.wav"), Array(6).fill("This narration goes on for longer than its scene lasts.").join(" ")]);
@@ -213,7 +214,7 @@ describe("mergeMovie", () => {
   });
 
   it("loops the music under the whole movie, ducks it under speech and fades it out", async () => {
-    expect((await merge("music.mp4", true, at("music.mp3"))).seconds).toBeCloseTo(60, 1);
+    expect((await merge("music.mp4", true, at("music.flac"))).seconds).toBeCloseTo(60, 1);
     const movie = at("music.mp4");
     const info = await probe(movie);
     expect(info.streams.map((s) => s.type)).toEqual(["video", "audio"]);

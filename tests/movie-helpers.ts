@@ -29,13 +29,18 @@ export async function download(url: string, file: string) {
   return file;
 }
 
+/** A file put in the user's assets folder directly (through Storage, not the assets API): its path. */
+export async function storeAsset(user: TestUser, extension: string, bytes: Uint8Array, contentType: string) {
+  const path = `${user.id}/${crypto.randomUUID()}.${extension}`;
+  const { error } = await supabaseClient(user.token).storage.from("assets").upload(path, bytes, { contentType });
+  if (error) throw error;
+  return path;
+}
+
 /** A solid-colour PNG in the user's assets folder (a first or last frame). */
 export async function uploadFrame(user: TestUser, colour: string) {
   const file = `/tmp/reelforge-frame-${colour}-${process.pid}.png`;
   execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", `color=c=${colour}:s=720x1280`, "-frames:v", "1", file]);
-  const path = `${user.id}/${crypto.randomUUID()}.png`;
-  const { error } = await supabaseClient(user.token).storage.from("assets").upload(path, readFileSync(file), { contentType: "image/png" });
-  if (error) throw error;
-  return path;
+  return await storeAsset(user, "png", readFileSync(file), "image/png");
 }
 

@@ -17,7 +17,7 @@ import { downloadObject, uploadObject } from "../packages/shared/src/storage.ts"
 import { joinMovie, mixAudio, normalizeSegment, PLATFORM_PRESETS, probe, withTempDir } from "../packages/media/ffmpeg.ts";
 
 const NAME = "media-worker";
-/** ffmpeg jobs at once: one per core by default. */
+/** ffmpeg jobs at once: one per core by default (the drain keeps this many running). */
 const CONCURRENCY = Number(Deno.env.get("MEDIA_WORKER_CONCURRENCY")) || navigator.hardwareConcurrency || 2;
 /** Looks for due work this often even without a wake-up (reconcile also re-wakes). */
 const IDLE_CHECK_MS = 5_000;
@@ -40,24 +40,25 @@ async function storedSegment(t: Task, scene: MovieScene): Promise<{ path: string
 
 /** A segment, for a movie normalised to the platform's canvas while the other segments are
  * still generating (a talking head shorter than its scene holds its last frame). */
-const normalize: StepHandler = (t) =>
+const normalize: StepHandler = (t, signal) =>
   withTempDir(async (dir) => {
     const run = inputs(t);
     const scene = run.scenes[t.task_index];
     const { path: segmentPath, bytes } = await storedSegment(t, scene);
     await Deno.writeFile(`${dir}/raw.mp4`, bytes);
-    if (!run.merge) return { segment_path: segmentPath, seconds: (await probe(`${dir}/raw.mp4`)).duration };
+    if (!run.merge) return { segment_path: segmentPath, seconds: (await probe(`${dir}/raw.mp4`, signal)).duration };
     const fade = run.transitions ? FADE_SECONDS : 0;
     const result = await normalizeSegment({
       input: `${dir}/raw.mp4`, output: `${dir}/normalized.mp4`, width: run.width, height: run.height, fps: run.fps,
-      seconds: scene.duration, fadeIn: fade, fadeOut: fade, watermark: run.watermark,
+      seconds: scene.duration, fadeIn: fade, fadeOut: fade, watermark: run.watermark, signal,
     });
     const normalizedPath = outputPath(t, `normalized/${scene.id}.mp4`);
     await uploadObject("outputs", normalizedPath, await Deno.readFile(`${dir}/normalized.mp4`), "video/mp4");
     return { segment_path: segmentPath, normalized_path: normalizedPath, seconds: result.seconds };
   });
 
-/** Downloads Storage objects into a scratch directory; answers the local file. */
+/** Downloads Storage objects into a scratch directory; answers the local file. Its name's
+ * extension is the type we know it has (ffmpeg reads it with that demuxer, whatever it holds). */
 const fetcher = (dir: string) => async (bucket: string, path: string, file: string) => {
   await Deno.writeFile(`${dir}/${file}`, await downloadObject(bucket, path));
   return `${dir}/${file}`;
@@ -65,7 +66,7 @@ const fetcher = (dir: string) => async (bucket: string, path: string, file: stri
 
 /** The soundtrack, as soon as the narrations exist (segments are still generating): narration
  * at each scene's start, music ducked under it, loudness for the platform. */
-const mixSoundtrack: StepHandler = (t) =>
+const mixSoundtrack: StepHandler = (t, signal) =>
   withTempDir(async (dir) => {
     const run = inputs(t);
     const narrations = (t.deps.narration ?? []) as { scene_id: string; audio_path: string }[];
@@ -77,9 +78,11 @@ const mixSoundtrack: StepHandler = (t) =>
         const spoken = narrations.find((n) => n.scene_id === s.id);
         return spoken ? fetchTo("outputs", spoken.audio_path, `narration-${i}.mp3`) : null;
       })),
-      music: run.music_path ? await fetchTo("assets", run.music_path, "music") : null,
+      // Uploaded music is transcoded to FLAC at upload; anything else in its place is refused by the mixer.
+      music: run.music_path ? await fetchTo("assets", run.music_path, "music.flac") : null,
       lufs: preset.lufs, truePeak: preset.truePeak, audioRate: preset.audioRate, audioBitrate: preset.audioBitrate,
       output: `${dir}/soundtrack.m4a`,
+      signal,
     });
     const audioPath = outputPath(t, "soundtrack.m4a");
     await uploadObject("outputs", audioPath, await Deno.readFile(`${dir}/soundtrack.m4a`), "audio/mp4");
@@ -87,7 +90,7 @@ const mixSoundtrack: StepHandler = (t) =>
   });
 
 /** The movie: normalised segments and the soundtrack joined by copying packets; a poster. */
-const merge: StepHandler = (t) =>
+const merge: StepHandler = (t, signal) =>
   withTempDir(async (dir) => {
     const run = inputs(t);
     const segments = t.deps.normalize as { normalized_path: string }[];
@@ -100,6 +103,7 @@ const merge: StepHandler = (t) =>
       posterAt: run.scenes[0].duration / 2,
       output: `${dir}/movie.mp4`,
       poster: `${dir}/poster.jpg`,
+      signal,
     });
     const videoPath = outputPath(t, "movie.mp4");
     const posterPath = outputPath(t, "poster.jpg");

@@ -17,10 +17,14 @@ import { checkTask } from "./tasks.ts";
 
 export type Submitted = { submitted: { provider: string; taskId: string } };
 export type StepResult = Json | Submitted;
-export type StepHandler = (task: Task) => Promise<StepResult>;
+/** `signal` aborts when the task is canceled or no longer this process's: long work (ffmpeg)
+ * takes it and stops. */
+export type StepHandler = (task: Task, signal: AbortSignal) => Promise<StepResult>;
 
 const CLAIM_BATCH = 10;
-const HEARTBEAT_MS = 5_000;
+/** Renews the lease, and learns within a second that the task was canceled or taken over:
+ * its work is stopped then (a canceled movie's ffmpeg within 2 s). */
+const HEARTBEAT_MS = 1_000;
 /** A capacity wait or backoff due sooner than this is waited out here; later ones are
  * reconcile's (its tick is 10 s). */
 const WAIT_IN_PROCESS_MS = 30_000;
@@ -37,9 +41,14 @@ async function discardCanceled(t: Task) {
 }
 
 async function runTask(t: Task, handler: StepHandler): Promise<void> {
-  const beat = setInterval(() => heartbeat(t).catch((err) => logError(`heartbeat ${t.step}`, err)), HEARTBEAT_MS);
+  const stop = new AbortController();
+  const beat = setInterval(() => {
+    heartbeat(t).then((ours) => {
+      if (!ours) stop.abort(new Error(`The ${t.step} task was canceled or is no longer this worker's`));
+    }).catch((err) => logError(`heartbeat ${t.step}`, err));
+  }, HEARTBEAT_MS);
   try {
-    const result = await handler(t);
+    const result = await handler(t, stop.signal);
     if (isSubmitted(result)) {
       // A fast provider can finish, and its webhook arrive, before this commit: look once now.
       if (await awaitProvider(t, result.submitted.provider, result.submitted.taskId)) await checkTask(t.task_id);
@@ -47,7 +56,10 @@ async function runTask(t: Task, handler: StepHandler): Promise<void> {
       await discardCanceled(t);
     }
   } catch (err) {
-    if (err instanceof ProviderError && err.code === "RATE_LIMIT_EXCEEDED") {
+    if (stop.signal.aborted) {
+      // Someone else ends this task (the cancel did, or the worker that holds it now): no retry, no failure.
+      await discardCanceled(t);
+    } else if (err instanceof ProviderError && err.code === "RATE_LIMIT_EXCEEDED") {
       await requeueRateLimited(t, err.message, err.retryAfterMs);
     } else if (err instanceof ProviderError && err.retryable) {
       await retryTask(t, err.code, err.message, err.retryAfterMs);
@@ -62,52 +74,59 @@ async function runTask(t: Task, handler: StepHandler): Promise<void> {
   }
 }
 
-const draining = new Map<string, { again: boolean; woken: boolean }>();
+/** A function's drain in this process: a wake-up, or a task ending, nudges it to claim. */
+type Drain = { woken: boolean; nudged: boolean; nudge: () => void };
+const draining = new Map<string, Drain>();
 
 /** Claims and runs due tasks until none is left; waits out short backoffs and capacity waits.
  * `maxInFlight` bounds CPU-bound work (the media worker); provider calls mostly wait, so an
- * edge function takes all it can. One drain per function and process: a wake-up during a
- * drain asks for one more pass. */
+ * edge function takes all it can. One drain per function and process. It claims whenever it
+ * has room: while tasks run it sleeps only until one ends, a wake-up comes or the next task
+ * is due, so a slow task never holds back another user's task of the same function. */
 export async function drain(name: string, handlers: Record<string, StepHandler>, maxInFlight = Infinity) {
   const running = draining.get(name);
   if (running) {
-    running.again = running.woken = true;
+    running.woken = true;
+    running.nudge();
     return;
   }
-  const state = { again: true, woken: true };
+  const state: Drain = { woken: true, nudged: false, nudge: () => {} };
   draining.set(name, state);
   try {
     const inFlight = new Set<Promise<void>>();
-    while (state.again || inFlight.size > 0) {
-      state.again = false;
+    for (;;) {
+      // Armed before the claim: a nudge while claiming makes the wait below return at once.
+      const nudged = new Promise<void>((resolve) => {
+        state.nudge = () => {
+          state.nudged = true;
+          resolve();
+        };
+      });
+      state.nudged = false;
       if (state.woken) {
         state.woken = false;
         await consumeWakeup(name);
       }
       const room = Math.min(CLAIM_BATCH, maxInFlight - inFlight.size);
       const claimed = room > 0 ? await startTasks(name, room) : [];
-      if (room > 0 && claimed.length === room) state.again = true;
       for (const t of claimed) {
         const handler = handlers[t.step];
         const work = (handler ? runTask(t, handler) : failTask(t, "INTERNAL_ERROR", `${name} does not run step ${t.step}`).then(() => {}))
           .catch((err) => logError(`task ${t.step}`, err))
           .finally(() => {
             inFlight.delete(work);
-            state.again = true;
+            state.nudge();
           });
         inFlight.add(work);
       }
-      if (state.again && inFlight.size < maxInFlight) continue;
-      if (inFlight.size > 0) {
-        await Promise.race(inFlight);
-        continue;
-      }
-      const due = await nextDue(name);
-      const wait = due ? due.getTime() - Date.now() : Infinity;
-      if (wait < WAIT_IN_PROCESS_MS) {
-        await new Promise((r) => setTimeout(r, Math.max(wait, MIN_WAIT_MS)));
-        state.again = true;
-      }
+      if (room > 0 && claimed.length === room) continue; // a full batch: more may be due
+      const due = inFlight.size < maxInFlight ? await nextDue(name) : null;
+      const wait = due ? Math.max(due.getTime() - Date.now(), MIN_WAIT_MS) : Infinity;
+      if (inFlight.size === 0 && wait >= WAIT_IN_PROCESS_MS && !state.nudged) break;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const dueSoon = wait < WAIT_IN_PROCESS_MS ? [new Promise<void>((r) => (timer = setTimeout(r, wait)))] : [];
+      await Promise.race([nudged, ...dueSoon]);
+      clearTimeout(timer);
     }
   } finally {
     draining.delete(name);
