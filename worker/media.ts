@@ -22,6 +22,8 @@ const CONCURRENCY = Number(Deno.env.get("MEDIA_WORKER_CONCURRENCY")) || navigato
 /** Looks for due work this often even without a wake-up (reconcile also re-wakes). */
 const IDLE_CHECK_MS = 5_000;
 const FADE_SECONDS = 0.3;
+/** Leases renewed every second: a canceled movie's ffmpeg is stopped within 2 s. */
+const HEARTBEAT_MS = 1_000;
 
 const inputs = (t: Task) => t.inputs as MovieInputs;
 
@@ -113,7 +115,7 @@ const merge: StepHandler = (t, signal) =>
   });
 
 const handlers = { normalize, mix_audio: mixSoundtrack, merge };
-const work = () => drain(NAME, handlers, CONCURRENCY).catch((err) => logError(NAME, err));
+const work = () => drain(NAME, handlers, CONCURRENCY, HEARTBEAT_MS).catch((err) => logError(NAME, err));
 
 const listener = postgres(config().SUPABASE_DB_URL, { max: 1, onnotice: () => {} });
 await listener.listen("engine_wake", (handler) => {

@@ -38,7 +38,7 @@ begin
                                     where b.user_id = u.user_id and b.handler = p_handler
                                       and b.status in ('running', 'waiting')
                                     limit 50) x) as in_flight
-      from (select distinct user_id from candidates) u
+      from (select distinct c2.user_id from candidates c2) u
     )
     select r.id, r.primary_key, r.fallback_key
     from candidates r join load l on l.user_id = r.user_id

@@ -22,9 +22,11 @@ export type StepResult = Json | Submitted;
 export type StepHandler = (task: Task, signal: AbortSignal) => Promise<StepResult>;
 
 const CLAIM_BATCH = 10;
-/** Renews the lease, and learns within a second that the task was canceled or taken over:
- * its work is stopped then (a canceled movie's ffmpeg within 2 s). */
-const HEARTBEAT_MS = 1_000;
+/** How often a running task's lease is renewed, which is also how soon its handler learns
+ * that the task was canceled or taken over and is stopped. Provider calls are short and
+ * cheap to let finish; the media worker renews every second (a canceled movie's ffmpeg
+ * stops within 2 s). */
+const HEARTBEAT_MS = 5_000;
 /** A capacity wait or backoff due sooner than this is waited out here; later ones are
  * reconcile's (its tick is 10 s). */
 const WAIT_IN_PROCESS_MS = 30_000;
@@ -40,13 +42,13 @@ async function discardCanceled(t: Task) {
   }
 }
 
-async function runTask(t: Task, handler: StepHandler): Promise<void> {
+async function runTask(t: Task, handler: StepHandler, heartbeatMs: number): Promise<void> {
   const stop = new AbortController();
   const beat = setInterval(() => {
     heartbeat(t).then((ours) => {
       if (!ours) stop.abort(new Error(`The ${t.step} task was canceled or is no longer this worker's`));
     }).catch((err) => logError(`heartbeat ${t.step}`, err));
-  }, HEARTBEAT_MS);
+  }, heartbeatMs);
   try {
     const result = await handler(t, stop.signal);
     if (isSubmitted(result)) {
@@ -83,7 +85,7 @@ const draining = new Map<string, Drain>();
  * edge function takes all it can. One drain per function and process. It claims whenever it
  * has room: while tasks run it sleeps only until one ends, a wake-up comes or the next task
  * is due, so a slow task never holds back another user's task of the same function. */
-export async function drain(name: string, handlers: Record<string, StepHandler>, maxInFlight = Infinity) {
+export async function drain(name: string, handlers: Record<string, StepHandler>, maxInFlight = Infinity, heartbeatMs = HEARTBEAT_MS) {
   const running = draining.get(name);
   if (running) {
     running.woken = true;
@@ -111,7 +113,7 @@ export async function drain(name: string, handlers: Record<string, StepHandler>,
       const claimed = room > 0 ? await startTasks(name, room) : [];
       for (const t of claimed) {
         const handler = handlers[t.step];
-        const work = (handler ? runTask(t, handler) : failTask(t, "INTERNAL_ERROR", `${name} does not run step ${t.step}`).then(() => {}))
+        const work = (handler ? runTask(t, handler, heartbeatMs) : failTask(t, "INTERNAL_ERROR", `${name} does not run step ${t.step}`).then(() => {}))
           .catch((err) => logError(`task ${t.step}`, err))
           .finally(() => {
             inFlight.delete(work);
