@@ -109,3 +109,69 @@ language sql security definer set search_path = '' as $$
 $$;
 
 grant execute on function app.start_paid_call(public.pipeline_kind, text), app.settle_paid_call(uuid, boolean) to authenticated;
+
+-- 2. API keys for servers. A key acts as its owner (their rate limit and credits); only its
+-- SHA-256 is kept (a key is 256 random bits: a slow hash adds nothing), with the first
+-- characters shown to tell keys apart. Users manage their keys through the api-keys function;
+-- the table is out of the Data API's reach.
+create table engine.api_keys (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  name text not null check (length(name) between 1 and 100),
+  prefix text not null,
+  secret_hash text not null unique,
+  created_at timestamptz not null default now(),
+  last_used_at timestamptz,
+  revoked_at timestamptz
+);
+create index api_keys_user_idx on engine.api_keys (user_id, created_at);
+alter table engine.settings add column max_api_keys_per_user integer not null default 20 check (max_api_keys_per_user >= 0);
+
+create function app.create_api_key(p_name text, p_prefix text, p_secret_hash text)
+returns table (id uuid, name text, prefix text, created_at timestamptz, last_used_at timestamptz)
+language plpgsql security definer set search_path = '' as $$
+declare
+  uid uuid := app.require_user();
+  cap integer := (engine.settings()).max_api_keys_per_user;
+begin
+  -- The account row lock makes the cap hold under concurrent creates.
+  perform from public.credit_accounts a where a.user_id = uid for update;
+  if (select count(*) from engine.api_keys k where k.user_id = uid and k.revoked_at is null) >= cap then
+    raise exception using errcode = 'RF400', message = format('At most %s API keys: revoke one first', cap);
+  end if;
+  return query
+  insert into engine.api_keys (user_id, name, prefix, secret_hash) values (uid, p_name, p_prefix, p_secret_hash)
+  returning api_keys.id, api_keys.name, api_keys.prefix, api_keys.created_at, api_keys.last_used_at;
+end $$;
+
+create function app.list_api_keys()
+returns table (id uuid, name text, prefix text, created_at timestamptz, last_used_at timestamptz)
+language sql stable security definer set search_path = '' as $$
+  select k.id, k.name, k.prefix, k.created_at, k.last_used_at from engine.api_keys k
+  where k.user_id = app.require_user() and k.revoked_at is null
+  order by k.created_at desc, k.id
+$$;
+
+create function app.revoke_api_key(p_id uuid) returns void
+language plpgsql security definer set search_path = '' as $$
+begin
+  update engine.api_keys set revoked_at = now() where id = p_id and user_id = app.require_user() and revoked_at is null;
+  if not found then
+    raise exception using errcode = 'RF404', message = 'API key not found';
+  end if;
+end $$;
+
+grant execute on function app.create_api_key(text, text, text), app.list_api_keys(), app.revoke_api_key(uuid) to authenticated;
+
+-- The owner of a key (by its hash), for the functions' auth: null when unknown; `revoked`
+-- says why it no longer works. Its last use is kept to the minute (one write a minute at most).
+create function engine.api_key_owner(p_secret_hash text, out key_id uuid, out user_id uuid, out revoked boolean)
+language plpgsql security definer set search_path = '' as $$
+begin
+  select k.id, k.user_id, k.revoked_at is not null into key_id, user_id, revoked
+  from engine.api_keys k where k.secret_hash = p_secret_hash;
+  if found and not revoked then
+    update engine.api_keys set last_used_at = now()
+    where id = key_id and (last_used_at is null or last_used_at < now() - interval '1 minute');
+  end if;
+end $$;
