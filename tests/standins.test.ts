@@ -9,7 +9,7 @@ import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import ws from "ws";
 import { signJwt } from "../packages/shared/src/jwt";
-import { call, env, makeSelfie, newUser, ROOT, sql, supabaseClient } from "./helpers";
+import { call, confirmByMail, env, makeSelfie, newUser, ROOT, sql, supabaseClient } from "./helpers";
 
 const MB = 1024 * 1024;
 const config = parseToml(readFileSync(`${ROOT}supabase/config.toml`, "utf8")) as any;
@@ -17,8 +17,11 @@ const config = parseToml(readFileSync(`${ROOT}supabase/config.toml`, "utf8")) as
 async function signIn() {
   const email = `s-${crypto.randomUUID()}@test.local`;
   const client = supabaseClient();
-  const { data, error } = await client.auth.signUp({ email, password: "correct-horse" });
-  if (error || !data.session) throw error ?? new Error("no session");
+  const { error } = await client.auth.signUp({ email, password: "correct-horse" });
+  if (error) throw error;
+  await confirmByMail(env.MAILPIT_URL, email);
+  const { data, error: signInError } = await client.auth.signInWithPassword({ email, password: "correct-horse" });
+  if (signInError || !data.session) throw signInError ?? new Error("no session");
   return { client, session: data.session, email };
 }
 
@@ -103,8 +106,9 @@ describe("the gateway's verify_jwt", () => {
     // A token signed with the project secret but not issued as an access token.
     const notAnAccessToken = await signJwt({ sub: user.id, role: "authenticated", exp: Math.floor(Date.now() / 1000) + 600 }, env.JWT_SECRET);
     for (const token of [session.refresh_token, signingToken, notAnAccessToken]) {
-      const res = await call(token, "POST", "quote", { duration: 5 });
-      expect(res).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Invalid JWT" } } });
+      // The gateway (verify_jwt = true), and a public function checking the token itself.
+      expect(await call(token, "POST", "generate-script", {})).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Invalid JWT" } } });
+      expect(await call(token, "POST", "quote", { duration: 5 })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED" } } });
     }
     expect(await call(session.access_token, "POST", "quote", { duration: 5 })).toMatchObject({ status: 200 });
     expect(await call(env.ANON_KEY, "POST", "quote", { duration: 5 })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED" } } });

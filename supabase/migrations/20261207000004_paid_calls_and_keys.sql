@@ -175,3 +175,54 @@ begin
     where id = key_id and (last_used_at is null or last_used_at < now() - interval '1 minute');
   end if;
 end $$;
+
+-- 3. The welcome grant is given when an address is confirmed (Auth sets email_confirmed_at),
+-- not at sign-up, and once per mailbox: an address counts with its +tag dropped and in lower
+-- case, and is remembered after its user is deleted, so neither aliases nor signing up again
+-- farm it.
+create table engine.welcome_grants (
+  mailbox text primary key,
+  user_id uuid,
+  granted_at timestamptz not null default now()
+);
+
+create function engine.mailbox(p_email text) returns text
+language sql immutable set search_path = '' as $$
+  select lower(regexp_replace(split_part(p_email, '@', 1), '\+.*$', '')) || '@' || lower(split_part(p_email, '@', 2))
+$$;
+
+create function engine.grant_welcome(p_user_id uuid, p_email text) returns void
+language plpgsql security definer set search_path = '' as $$
+declare
+  welcome integer := (engine.settings()).welcome_credits;
+begin
+  if welcome <= 0 or p_email is null then
+    return;
+  end if;
+  insert into engine.welcome_grants (mailbox, user_id) values (engine.mailbox(p_email), p_user_id) on conflict do nothing;
+  if found then
+    update public.credit_accounts set balance = balance + welcome, updated_at = now() where user_id = p_user_id;
+    insert into public.credit_ledger (user_id, kind, amount, reason) values (p_user_id, 'grant', welcome, 'welcome');
+  end if;
+end $$;
+
+create or replace function public.open_credit_account() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.credit_accounts (user_id, balance) values (new.id, 0) on conflict do nothing;
+  if new.email_confirmed_at is not null then
+    perform engine.grant_welcome(new.id, new.email);
+  end if;
+  return null;
+end $$;
+
+create function engine.grant_welcome_on_confirmation() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  perform engine.grant_welcome(new.id, new.email);
+  return null;
+end $$;
+
+create trigger grant_welcome_on_confirmation after update of email_confirmed_at on auth.users
+  for each row when (old.email_confirmed_at is null and new.email_confirmed_at is not null)
+  execute function engine.grant_welcome_on_confirmation();
