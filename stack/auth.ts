@@ -7,7 +7,8 @@
 //   `refresh_token_reuse_interval` revokes its whole session (a stolen token is worthless once
 //   either party refreshes); sign-out revokes the session's (or all sessions') tokens;
 // - sign-ups and sign-ins are limited per client address by `[auth.rate_limit]` in
-//   supabase/config.toml (sign_in_sign_ups, token_refresh per 5 minutes);
+//   supabase/config.toml (sign_in_sign_ups, token_refresh per 5 minutes); confirmation mails
+//   by `email_sent` per hour for the whole project, as hosted Auth's built-in mailer;
 // - with `[auth.email] enable_confirmations`, sign-up answers the user and no session and
 //   mails a confirmation link (caught by stack/mail.ts, as Mailpit does); GET /verify confirms
 //   and redirects with the session in the fragment; password sign-in waits for confirmation.
@@ -33,7 +34,7 @@ type AuthConfig = {
     email?: { enable_confirmations?: boolean; otp_expiry?: number };
     jwt_expiry?: number;
     refresh_token_reuse_interval?: number;
-    rate_limit?: { sign_in_sign_ups?: number; token_refresh?: number };
+    rate_limit?: { sign_in_sign_ups?: number; token_refresh?: number; email_sent?: number };
   };
 };
 const authConfig = (parseToml(await Deno.readTextFile(`${ROOT}/supabase/config.toml`)) as AuthConfig).auth;
@@ -42,10 +43,11 @@ const REUSE_INTERVAL_S = authConfig.refresh_token_reuse_interval ?? 10;
 const CONFIRMATIONS = authConfig.email?.enable_confirmations ?? false;
 const OTP_EXPIRY_S = authConfig.email?.otp_expiry ?? 3600;
 const SITE_URL = authConfig.site_url ?? "http://127.0.0.1:3000";
-const RATE_WINDOW_MS = 5 * 60_000;
+/** Each limit: how many in its window, counted per client address or for the whole project. */
 const RATE_LIMITS = {
-  sign_in_sign_ups: authConfig.rate_limit?.sign_in_sign_ups ?? 30,
-  token_refresh: authConfig.rate_limit?.token_refresh ?? 150,
+  sign_in_sign_ups: { limit: authConfig.rate_limit?.sign_in_sign_ups ?? 30, windowMs: 5 * 60_000, perAddress: true },
+  token_refresh: { limit: authConfig.rate_limit?.token_refresh ?? 150, windowMs: 5 * 60_000, perAddress: true },
+  email_sent: { limit: authConfig.rate_limit?.email_sent ?? 2, windowMs: 60 * 60_000, perAddress: false },
 };
 // The test suite signs up hundreds of users from 127.0.0.1: that address is exempt unless
 // this variable says otherwise (empty: nobody is exempt). Any other address, 127.0.0.2
@@ -271,7 +273,9 @@ async function confirmEmail(token: string): Promise<UserRow | undefined> {
   return user;
 }
 
-async function signUp(req: Request, url: URL): Promise<Response> {
+async function signUp(req: Request, url: URL, clientIp: string): Promise<Response> {
+  // A confirmation mail goes out with every sign-up: refused before anything is made.
+  if (CONFIRMATIONS && overRateLimit("email_sent", clientIp)) return authError(429, "over_email_send_rate_limit", "email rate limit exceeded");
   const body = await readJson(req);
   const user = await createUser(body.email, body.password, !CONFIRMATIONS);
   if (!CONFIRMATIONS) return user instanceof Response ? user : Response.json(await newSession(user));
@@ -312,10 +316,11 @@ const requestLog = new Map<string, number[]>();
 /** True when this client address is over the limit for this kind of request. */
 function overRateLimit(kind: keyof typeof RATE_LIMITS, clientIp: string) {
   if (RATE_LIMIT_EXEMPT.has(clientIp)) return false;
-  const key = `${kind} ${clientIp}`;
+  const { limit, windowMs, perAddress } = RATE_LIMITS[kind];
+  const key = perAddress ? `${kind} ${clientIp}` : kind;
   const now = Date.now();
-  const recent = (requestLog.get(key) ?? []).filter((t) => now - t < RATE_WINDOW_MS);
-  const over = recent.length >= RATE_LIMITS[kind];
+  const recent = (requestLog.get(key) ?? []).filter((t) => now - t < windowMs);
+  const over = recent.length >= limit;
   if (!over) recent.push(now);
   requestLog.set(key, recent);
   return over;
@@ -330,7 +335,7 @@ export async function handleAuth(req: Request, url: URL, clientIp: string): Prom
   }
   if (req.method === "POST" && path === "/signup") {
     if (overRateLimit("sign_in_sign_ups", clientIp)) return rateLimited();
-    return await signUp(req, url);
+    return await signUp(req, url, clientIp);
   }
   if (req.method === "GET" && path === "/verify") return await verifyLink(url);
   if (req.method === "POST" && path === "/verify") {
