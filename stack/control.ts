@@ -44,8 +44,9 @@ export async function confirmByMail(mailUrl: string, email: string): Promise<{ a
   return { access_token: session.get("access_token")!, refresh_token: session.get("refresh_token")! };
 }
 
-/** A new user through the Auth endpoint, confirmed through the mail catcher, with a session. */
-export async function signUp(env: { API_URL: string; MAILPIT_URL: string }, prefix: string): Promise<{ id: string; token: string }> {
+/** A new user through the Auth endpoint, confirmed through the mail catcher, with a session
+ * (`env`: the stack's, with API_URL and MAILPIT_URL). */
+export async function signUp(env: Record<string, string>, prefix: string): Promise<{ id: string; token: string }> {
   const email = `${prefix}-${crypto.randomUUID()}@test.local`;
   const res = await fetch(`${env.API_URL}/auth/v1/signup`, { method: "POST", body: JSON.stringify({ email, password: `${prefix}-password` }) });
   const user = await res.json();
