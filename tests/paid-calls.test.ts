@@ -41,7 +41,7 @@ describe("paid provider calls", () => {
       await call(user.token, "POST", `assets/${assetId}/edit`, { instruction: "add a moon" }),
     ];
     expect(answers.map((a) => `${a.status} ${a.body?.error?.code}`)).toEqual(Array(3).fill("402 QUOTA_EXCEEDED"));
-    expect(answers[0].body.error.message).toBe("A spec draft costs 5 MC and your balance is 0 MC");
+    expect(answers[0].body.error.message).toBe("The spec draft costs 5 MC and your balance is 0 MC");
     expect(await geminiCalls()).toBe(before);
     expect(await callLedger(user)).toEqual([]);
   });

@@ -79,7 +79,7 @@ begin
   available := coalesce(available, 0);
   if item.credits > 0 and available < item.credits then
     raise exception using errcode = 'RF402',
-      message = format('A %s costs %s MC and your balance is %s MC', item.label, item.credits, available);
+      message = format('The %s costs %s MC and your balance is %s MC', item.label, item.credits, available);
   end if;
   if item.credits = 0 then
     if available <= 0 then
