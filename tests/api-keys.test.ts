@@ -42,13 +42,21 @@ describe("API keys", () => {
     }
   });
 
-  it("a key shares its owner's rate limit, and another user's key cannot reach the owner's runs", async () => {
+  it("a key shares its owner's rate limit, another user's key cannot reach the owner's runs, and keys are capped", async () => {
     const [owner, other] = [await newUser(1000), await newUser(0)];
     const key = (await call(owner.token, "POST", "api-keys", { name: "cron" })).body.key;
     const otherKey = (await call(other.token, "POST", "api-keys", { name: "theirs" })).body.key;
     const created = await call(owner.token, "POST", "generations", { idea: "mine" });
     expect((await call(otherKey, "GET", `generations/${created.body.generation.id}`)).status).toBe(404);
     await call(owner.token, "POST", `generations/${created.body.generation.id}/cancel`);
+
+    await sql`update engine.settings set max_api_keys_per_user = 1`;
+    try {
+      expect(await call(owner.token, "POST", "api-keys", { name: "one too many" }))
+        .toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: "At most 1 API keys: revoke one first" } } });
+    } finally {
+      await sql`update engine.settings set max_api_keys_per_user = 20`;
+    }
 
     await sql`update engine.settings set api_requests_per_minute = 60, api_burst = 4`;
     try {
