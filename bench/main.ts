@@ -41,7 +41,7 @@ async function load(makeRequest: (i: number) => Request, concurrency: number, se
 }
 
 async function newUser(credits: number) {
-  const user = await signUp(env.API_URL, "bench");
+  const user = await signUp(env, "bench");
   await sql`select public.grant_credits(${user.id}, ${credits})`;
   return user;
 }

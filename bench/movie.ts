@@ -14,7 +14,7 @@ const started = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", "-
 if (!started.success) throw new Error("the local stack did not start");
 const env = await stackEnv();
 const sql = postgres(env.DB_URL, { max: 2, onnotice: () => {} });
-const user = await signUp(env.API_URL, "movie-bench");
+const user = await signUp(env, "movie-bench");
 await sql`select public.grant_credits(${user.id}, 100000)`;
 await sql`update engine.settings set api_requests_per_minute = 1000000, api_burst = 1000000`;
 const [{ max_in_flight: original }] = await sql`select max_in_flight from engine.provider_capacity where key = 'volcengine:jimeng'`;

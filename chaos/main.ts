@@ -73,7 +73,7 @@ const selfie = await new Deno.Command("ffmpeg", {
 }).output();
 
 const users = await Promise.all(Array.from({ length: Math.ceil(N / 10) }, async () => {
-  const user = await signUp(env.API_URL, "chaos");
+  const user = await signUp(env, "chaos");
   await sql`select public.grant_credits(${user.id}, 5000)`;
   return user;
 }));

@@ -7,6 +7,8 @@ export const ENV_FILE = `${STACK_DIR}/env`;
 export const STORAGE_DIR = `${STACK_DIR}/storage`;
 
 export const API_PORT = 54321;
+/** The mail catcher ([local_smtp] port in config.toml): Mailpit's API for Auth's mails. */
+export const MAIL_PORT = 54324;
 export const DB_PORT = 54322;
 // Gemini's image model is served by the gemini simulator.
 export const SIM_PORTS = { gemini: 54340, novita: 54341, kie: 54342, volcengine: 54343, tts: 54344 } as const;
@@ -41,6 +43,7 @@ export async function stackEnv(): Promise<Record<string, string>> {
     KIE_SIM_URL: `http://127.0.0.1:${SIM_PORTS.kie}`,
     VOLC_SIM_URL: `http://127.0.0.1:${SIM_PORTS.volcengine}`,
     TTS_SIM_URL: `http://127.0.0.1:${SIM_PORTS.tts}`,
+    MAILPIT_URL: `http://127.0.0.1:${MAIL_PORT}`,
   };
 }
 

@@ -5,8 +5,9 @@ import { parse as parseToml } from "smol-toml";
 import { AppError, type ErrorCode, errorEnvelope } from "../packages/shared/src/errors.ts";
 import { accessTokenClaims } from "../packages/shared/src/jwt.ts";
 import { logError } from "../packages/shared/src/log.ts";
-import { API_PORT, functionsEnv, ROOT, SCALAR_PATH } from "./env.ts";
+import { API_PORT, functionsEnv, MAIL_PORT, ROOT, SCALAR_PATH } from "./env.ts";
 import { authKeys, handleAuth } from "./auth.ts";
+import { handleMail } from "./mail.ts";
 import { handleStorage } from "./storage.ts";
 import { connectionCount, dropConnections, handleRealtime, startRealtime } from "./realtime.ts";
 
@@ -124,3 +125,6 @@ Deno.serve({ port: API_PORT, hostname: "127.0.0.1", onListen() {} }, async (req,
   if (url.pathname.startsWith("/storage/v1/")) return await handleStorage(req, url);
   return gatewayError("NOT_FOUND", "Not found");
 });
+
+// Auth's mails, caught (Mailpit's API on its own port, as `supabase start` serves it).
+Deno.serve({ port: MAIL_PORT, hostname: "127.0.0.1", onListen() {} }, handleMail);

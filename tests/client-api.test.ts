@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "smol-toml";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, FUNCTIONS, newUser, resetSims, ROOT, simKnobs, sql, supabaseClient, type TestUser, waitFor, waitForStatus, waitForTask } from "./helpers";
+import { call, confirmByMail, env, FUNCTIONS, newUser, resetSims, ROOT, simKnobs, sql, supabaseClient, type TestUser, waitFor, waitForStatus, waitForTask } from "./helpers";
 
 const ORIGIN = "https://app.example.com";
 const STATUSES = ["queued", "processing", "completed", "failed", "canceled"];
@@ -108,8 +108,10 @@ describe("credits", () => {
     try {
       const email = `w-${crypto.randomUUID()}@test.local`;
       const { data, error } = await supabaseClient().auth.signUp({ email, password: "correct-horse" });
-      if (error || !data.session) throw error ?? new Error("no session");
-      user = { id: data.user!.id, token: data.session.access_token, email };
+      if (error || !data.user) throw error ?? new Error("no user");
+      // Nothing to spend before the address is confirmed (issue 26.7).
+      expect((await sql`select balance::int from public.credit_accounts where user_id = ${data.user.id}`)[0].balance).toBe(0);
+      user = { id: data.user.id, token: (await confirmByMail(env.MAILPIT_URL, email)).access_token, email };
     } finally {
       await sql`update engine.settings set welcome_credits = 0`;
     }

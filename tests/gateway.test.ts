@@ -9,9 +9,14 @@ describe("gateway JWT verification", () => {
     const forged = await signJwt({ sub: user.id, role: "authenticated", exp: 4102444800 }, "not-the-secret-not-the-secret-not-the-secret");
     const expired = await signJwt({ sub: user.id, role: "authenticated", exp: Math.floor(Date.now() / 1000) - 60 }, env.JWT_SECRET);
 
-    expect((await call(null, "POST", "quote", {})).status).toBe(401);
-    expect(await call(forged, "POST", "quote", {})).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Invalid JWT" } } });
-    expect(await call(expired, "POST", "quote", {})).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Invalid JWT" } } });
+    // The gateway, in front of a function with verify_jwt = true (an internal step)...
+    expect((await call(null, "POST", "generate-script", {})).status).toBe(401);
+    expect(await call(forged, "POST", "generate-script", {})).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Invalid JWT" } } });
+    expect(await call(expired, "POST", "generate-script", {})).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Invalid JWT" } } });
+    // ...and a public function (verify_jwt = false: it also takes API keys) checking it itself.
+    for (const token of [null, forged, expired]) {
+      expect(await call(token, "POST", "quote", {})).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED" } } });
+    }
     expect(await call(user.token, "POST", "quote", { duration: 5 })).toMatchObject({ status: 200, body: { estimated_credits: 185 } });
   });
 

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { execFileSync, spawn } from "node:child_process";
 import postgres from "postgres";
 import ws from "ws";
-import { resetSimulators, setNetDropRate as setStackNetDropRate } from "../stack/control.ts";
+import { confirmByMail, resetSimulators, setNetDropRate as setStackNetDropRate } from "../stack/control.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 export const env: Record<string, string> = Object.fromEntries(
@@ -25,14 +25,19 @@ export function supabaseClient(token?: string) {
   });
 }
 
+export { confirmByMail };
+
 export type TestUser = { id: string; token: string; email: string };
 
+/** A user signed up with supabase-js and confirmed through the mail catcher (sign-up gives
+ * no session until then), holding `credits`. */
 export async function newUser(credits = 10_000): Promise<TestUser> {
   const email = `u-${crypto.randomUUID()}@test.local`;
   const { data, error } = await supabaseClient().auth.signUp({ email, password: "correct-horse" });
-  if (error || !data.session) throw error ?? new Error("no session");
-  if (credits > 0) await sql`select public.grant_credits(${data.user!.id}, ${credits})`;
-  return { id: data.user!.id, token: data.session.access_token, email };
+  if (error || !data.user) throw error ?? new Error("no user");
+  const session = await confirmByMail(env.MAILPIT_URL, email);
+  if (credits > 0) await sql`select public.grant_credits(${data.user.id}, ${credits})`;
+  return { id: data.user.id, token: session.access_token, email };
 }
 
 export async function call(token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {

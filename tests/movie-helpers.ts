@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
-import { call, supabaseClient, type TestUser, waitFor, writeFile } from "./helpers";
+import { call, FUNCTIONS, supabaseClient, type TestUser, waitFor, writeFile } from "./helpers";
 
 export const scene = (id: string, extra: Record<string, unknown> = {}) => ({ id, prompt: `scene ${id}: a lantern festival at night`, duration: 10, ...extra });
 export const spoken = (text: string) => ({ audio: { text, voice: "narrator", emotion: "calm" } });
@@ -44,3 +44,15 @@ export async function uploadFrame(user: TestUser, colour: string) {
   return await storeAsset(user, "png", readFileSync(file), "image/png");
 }
 
+/** A portrait-ish PNG (a face-coloured disc on a backdrop) uploaded as an image asset. */
+export async function avatar(user: TestUser): Promise<{ id: string; path: string }> {
+  const file = `/tmp/reelforge-avatar-${process.pid}.png`;
+  execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0x335577:s=720x960",
+    "-vf", "drawbox=x=220:y=200:w=280:h=360:color=0xd2a07a:t=fill", "-frames:v", "1", file]);
+  const form = new FormData();
+  form.set("file", new Blob([readFileSync(file)]), "avatar.png");
+  form.set("type", "image");
+  const res = await fetch(`${FUNCTIONS}/assets/upload`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` }, body: form });
+  expect(res.status).toBe(201);
+  return await res.json();
+}

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { parse } from "smol-toml";
 import { expect, it } from "vitest";
 import { animeVideoApp } from "../packages/shared/src/api/anime-video";
+import { apiKeysApp } from "../packages/shared/src/api/api-keys";
 import { assetsApp } from "../packages/shared/src/api/assets";
 import { creditsApp } from "../packages/shared/src/api/credits";
 import { generationApp } from "../packages/shared/src/api/generation";
@@ -22,6 +23,7 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const PUBLIC_APPS = {
   generations: generationsApp, quote: quoteApp, credits: creditsApp, "anime-video": animeVideoApp, generation: generationApp,
   video: videoApp, task: taskApp, assets: assetsApp, "handle-novita-webhook": novitaWebhookApp, webhooks: webhooksApp,
+  "api-keys": apiKeysApp,
 };
 
 it("docs/openapi.json is what the schemas make now (run npm run gen:openapi)", () => {

@@ -232,7 +232,8 @@ describe("request bodies", () => {
 
 describe("the gateway's own refusals", () => {
   it("use the functions' error envelope", async () => {
-    const missing = await call(null, "POST", "quote", {});
+    // An internal step function: its verify_jwt is the gateway's (public ones check callers themselves).
+    const missing = await call(null, "POST", "generate-script", {});
     expect(missing).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Missing authorization header", requestId: expect.any(String), timestamp: expect.any(String) } } });
     const unknown = await call(env.ANON_KEY, "GET", "no-such-function");
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: "NOT_FOUND", requestId: expect.any(String) } } });

@@ -9,7 +9,7 @@ import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import ws from "ws";
 import { signJwt } from "../packages/shared/src/jwt";
-import { call, env, makeSelfie, newUser, ROOT, sql, supabaseClient } from "./helpers";
+import { call, confirmByMail, env, makeSelfie, newUser, ROOT, sql, supabaseClient } from "./helpers";
 
 const MB = 1024 * 1024;
 const config = parseToml(readFileSync(`${ROOT}supabase/config.toml`, "utf8")) as any;
@@ -17,8 +17,11 @@ const config = parseToml(readFileSync(`${ROOT}supabase/config.toml`, "utf8")) as
 async function signIn() {
   const email = `s-${crypto.randomUUID()}@test.local`;
   const client = supabaseClient();
-  const { data, error } = await client.auth.signUp({ email, password: "correct-horse" });
-  if (error || !data.session) throw error ?? new Error("no session");
+  const { error } = await client.auth.signUp({ email, password: "correct-horse" });
+  if (error) throw error;
+  await confirmByMail(env.MAILPIT_URL, email);
+  const { data, error: signInError } = await client.auth.signInWithPassword({ email, password: "correct-horse" });
+  if (signInError || !data.session) throw signInError ?? new Error("no session");
   return { client, session: data.session, email };
 }
 
@@ -103,8 +106,9 @@ describe("the gateway's verify_jwt", () => {
     // A token signed with the project secret but not issued as an access token.
     const notAnAccessToken = await signJwt({ sub: user.id, role: "authenticated", exp: Math.floor(Date.now() / 1000) + 600 }, env.JWT_SECRET);
     for (const token of [session.refresh_token, signingToken, notAnAccessToken]) {
-      const res = await call(token, "POST", "quote", { duration: 5 });
-      expect(res).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Invalid JWT" } } });
+      // The gateway (verify_jwt = true), and a public function checking the token itself.
+      expect(await call(token, "POST", "generate-script", {})).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED", message: "Invalid JWT" } } });
+      expect(await call(token, "POST", "quote", { duration: 5 })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED" } } });
     }
     expect(await call(session.access_token, "POST", "quote", { duration: 5 })).toMatchObject({ status: 200 });
     expect(await call(env.ANON_KEY, "POST", "quote", { duration: 5 })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED" } } });
@@ -166,9 +170,10 @@ describe("Auth stand-in", () => {
     const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
     const client = supabaseClient();
     const from = supabaseClientFrom(address);
+    // Sign-ins and sign-ups share the count (sign-ups here would meet the mail limit first).
     for (let i = 0; i < limit; i++) {
-      const { error } = await from.auth.signUp({ email: `r-${crypto.randomUUID()}@test.local`, password: "correct-horse" });
-      expect(error, `sign-up ${i + 1}`).toBeNull();
+      const { error } = await from.auth.signInWithPassword({ email: "nobody@test.local", password: "whatever" });
+      expect(error, `sign-in ${i + 1}`).toMatchObject({ status: 400, code: "invalid_credentials" });
     }
     const over = await from.auth.signUp({ email: `r-${crypto.randomUUID()}@test.local`, password: "correct-horse" });
     expect(over.error).toMatchObject({ status: 429, code: "over_request_rate_limit" });
@@ -176,6 +181,26 @@ describe("Auth stand-in", () => {
     expect(signInOver.error).toMatchObject({ status: 429 });
     // Another address is unaffected.
     expect((await client.auth.signUp({ email: `r-${crypto.randomUUID()}@test.local`, password: "correct-horse" })).error).toBeNull();
+  });
+});
+
+describe("Auth stand-in's mails", () => {
+  it("sends at most [auth.rate_limit] email_sent confirmation mails an hour for the project; a sign-up over it makes no user", async () => {
+    const limit = config.auth.rate_limit.email_sent as number;
+    expect(limit).toBe(2);
+    // Earlier runs within the hour may have used some: the limit is met within limit + 1 sign-ups.
+    const emails: string[] = [];
+    let refused: { status?: number; code?: string } | null = null;
+    for (let i = 0; i <= limit && !refused; i++) {
+      const email = `mail-${crypto.randomUUID()}@test.local`;
+      const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+      refused = (await supabaseClientFrom(address).auth.signUp({ email, password: "correct-horse" })).error as never;
+      emails.push(email);
+    }
+    expect(refused).toMatchObject({ status: 429, code: "over_email_send_rate_limit" });
+    expect(await sql`select 1 from auth.users where email = ${emails.at(-1)!}`).toHaveLength(0);
+    // The test suite's own address is exempt.
+    expect((await supabaseClient().auth.signUp({ email: `r-${crypto.randomUUID()}@test.local`, password: "correct-horse" })).error).toBeNull();
   });
 });
 

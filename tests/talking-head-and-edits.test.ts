@@ -1,24 +1,10 @@
 // Digital-human scenes (OmniHuman) in a movie, and scene images edited by an instruction
 // (Gemini image editing) then used by a retried scene, on the local stack.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
 import { probe } from "../packages/media/ffmpeg";
-import { call, FUNCTIONS, newUser, resetSims, simStats, sql, type TestUser } from "./helpers";
-import { download, finished, generate, scene, spoken } from "./movie-helpers";
-
-/** A portrait-ish PNG (a face-coloured disc on a backdrop) uploaded as an image asset. */
-async function avatar(user: TestUser): Promise<{ id: string; path: string }> {
-  const file = `/tmp/reelforge-avatar-${process.pid}.png`;
-  execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0x335577:s=720x960",
-    "-vf", "drawbox=x=220:y=200:w=280:h=360:color=0xd2a07a:t=fill", "-frames:v", "1", file]);
-  const form = new FormData();
-  form.set("file", new Blob([readFileSync(file)]), "avatar.png");
-  form.set("type", "image");
-  const res = await fetch(`${FUNCTIONS}/assets/upload`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` }, body: form });
-  expect(res.status).toBe(201);
-  return await res.json();
-}
+import { call, newUser, resetSims, simStats, sql } from "./helpers";
+import { avatar, download, finished, generate, scene, spoken } from "./movie-helpers";
 
 /** The mean colour of a video's frame at `at` seconds, as [r, g, b]. */
 function colourAt(file: string, at: number): number[] {

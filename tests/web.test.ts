@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { env, newUser, resetSims, ROOT, simKnobs, type TestUser } from "./helpers";
+import { env, newUser, resetSims, ROOT, simKnobs, sql, type TestUser } from "./helpers";
 
 const SHOTS = `${ROOT}out/screenshots`;
 let browser: Browser;
@@ -57,6 +57,31 @@ async function playedSeconds(page: Page) {
 }
 
 describe("the web app", () => {
+  it("signs up: it says to check the mail, and the mailed link brings the user back signed in with the welcome grant", async () => {
+    const email = `web-${crypto.randomUUID()}@test.local`;
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${env.API_URL}/app/`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct-horse");
+    await page.getByRole("button", { name: "Create an account" }).click();
+    await expect.poll(() => page.textContent("#notice")).toMatch(/^Check your mail: we sent a link to /);
+    expect(await page.isVisible("#app")).toBe(false);
+    await page.screenshot({ path: `${SHOTS}/sign-up-check-mail.png`, fullPage: true });
+    const found = await (await fetch(`${env.MAILPIT_URL}/api/v1/search?query=${encodeURIComponent(`to:"${email}"`)}`)).json();
+    const message = await (await fetch(`${env.MAILPIT_URL}/api/v1/message/${found.messages[0].ID}`)).json();
+    await sql`update engine.settings set welcome_credits = 500`;
+    try {
+      await page.goto(/https?:\/\/\S+\/auth\/v1\/verify\?\S+/.exec(message.Text)![0]);
+      await page.getByRole("tab", { name: "Cinematic" }).waitFor();
+    } finally {
+      await sql`update engine.settings set welcome_credits = 0`;
+    }
+    expect(await page.textContent("#who")).toBe(email);
+    await expect.poll(() => page.textContent("#balance")).toBe("500");
+    await context.close();
+  });
+
   it("makes a cinematic video: quote first, live progress, then it plays for 5 s", async () => {
     await simKnobs({ latency_ms: { kling: 6000 } });
     const user = await newUser(1000);

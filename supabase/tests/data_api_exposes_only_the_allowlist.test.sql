@@ -22,7 +22,7 @@ select is((
     group by c.table_name) t),
   'assets(created_at,duration_seconds,height,id,mime,name,path,sha256,size_bytes,tags,type,user_id,width) '
   || 'characters(created_at,id,name,reference_image_path,user_id) credit_accounts(balance,updated_at,user_id) '
-  || 'credit_ledger(amount,billing_round,created_at,generation_id,id,kind,reason,step,task_index,user_id) '
+  || 'credit_ledger(amount,billing_round,call_id,created_at,generation_id,id,kind,reason,step,task_index,user_id) '
   || 'generation_batches(created_at,id,parallel,user_id) '
   || 'generation_events(attempt,created_at,generation_id,id,message,progress,status,step,task_index,user_id) '
   || 'generations(batch_id,billing_round,completed_at,created_at,credits_charged,credits_refunded,credits_reserved,deadline,error_code,error_message,id,idempotency_key,inputs,outputs,pipeline,price_plan,progress,remaining_steps,request_fingerprint,started_at,status,step,updated_at,user_id,visibility) '

@@ -36,8 +36,15 @@ async function act<T>(work: () => Promise<T>): Promise<T | undefined> {
 
 async function authed(what: "in" | "up") {
   const credentials = { email: input("email").value, password: input("password").value };
-  const { error } = what === "in" ? await supabase.auth.signInWithPassword(credentials) : await supabase.auth.signUp(credentials);
+  // A new account is confirmed by the link Auth mails, which brings the user back here signed in.
+  const { data, error } = what === "in"
+    ? await supabase.auth.signInWithPassword(credentials)
+    : await supabase.auth.signUp({ ...credentials, options: { emailRedirectTo: `${location.origin}${location.pathname}` } });
   if (error) throw new Error(error.message);
+  if (!data.session) {
+    Object.assign($("notice"), { hidden: false, textContent: `Check your mail: we sent a link to ${credentials.email} to confirm your account. Your welcome credits come with it.` });
+    return;
+  }
   await enter();
 }
 

@@ -5,7 +5,21 @@ export type Database = {
   
   "engine": {
           Tables: {
-            "flow_deps": {
+            "api_keys": {
+                  Row: {
+                    "created_at": string,"id": string,"last_used_at": string | null,"name": string,"prefix": string,"revoked_at": string | null,"secret_hash": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"id"?: string,"last_used_at"?: string | null,"name": string,"prefix": string,"revoked_at"?: string | null,"secret_hash": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"id"?: string,"last_used_at"?: string | null,"name"?: string,"prefix"?: string,"revoked_at"?: string | null,"secret_hash"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"flow_deps": {
                   Row: {
                     "depends_on": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"run_if_input": string | null,"step": string
                   }
@@ -71,6 +85,20 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"paid_calls": {
+                  Row: {
+                    "created_at": string,"credits": number,"id": string,"settled_at": string | null,"sku": string,"status": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"credits": number,"id"?: string,"settled_at"?: string | null,"sku": string,"status"?: string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"credits"?: number,"id"?: string,"settled_at"?: string | null,"sku"?: string,"status"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"provider_capacity": {
                   Row: {
                     "backoff_seconds": number,"circuit_open_until": string | null,"failures": number,"key": string,"max_in_flight": number | null,"max_requests": number | null,"paused_until": string | null,"recent": (string)[],"source": string,"window_seconds": number | null
@@ -101,14 +129,14 @@ isOneToOne: false
                   ]
                 },"settings": {
                   Row: {
-                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string,"webhook_retry_scale": number,"welcome_credits": number
+                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"free_calls_per_day": number,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_api_keys_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string,"webhook_retry_scale": number,"welcome_credits": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"free_calls_per_day"?: number,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_api_keys_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
                   }
                   Update: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"free_calls_per_day"?: number,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_api_keys_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
                   }
                   Relationships: [
                     
@@ -215,6 +243,20 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"welcome_grants": {
+                  Row: {
+                    "granted_at": string,"mailbox": string,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "granted_at"?: string,"mailbox": string,"user_id"?: string | null
+                  }
+                  Update: {
+                    "granted_at"?: string,"mailbox"?: string,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
                 }
           }
           Views: {
@@ -223,6 +265,9 @@ isOneToOne: false
           Functions: {
             "admit":
 { Args: { "p_user_id": string }; Returns: undefined
+                           },
+"api_key_owner":
+{ Args: { "p_secret_hash": string }; Returns: Record<string, unknown>
                            },
 "await_provider":
 { Args: { "p_lease_token": string,"p_provider": string,"p_provider_task_id": string,"p_task_id": number }; Returns: boolean
@@ -286,11 +331,17 @@ isOneToOne: false
 "functions_endpoint":
 { Args: { "p_function": string }; Returns: Record<string, unknown>
                            },
+"grant_welcome":
+{ Args: { "p_email": string,"p_user_id": string }; Returns: undefined
+                           },
 "heartbeat":
 { Args: { "p_lease_token": string,"p_task_id": number }; Returns: boolean
                            },
 "insert_tasks":
 { Args: { "p_elements": Json,"p_first": number,"p_run": Omit<Database["public"]['Tables']["generations"]['Row'], Database["public"]['Tables']["generations"]['ComputedFields']>,"p_step": Omit<Database["engine"]['Tables']["flow_steps"]['Row'], Database["engine"]['Tables']["flow_steps"]['ComputedFields']> }; Returns: undefined
+                           },
+"mailbox":
+{ Args: { "p_email": string }; Returns: string
                            },
 "movie_segments":
 { Args: { "p_generation_id": string }; Returns: {
@@ -345,9 +396,11 @@ isOneToOne: false
 "circuit_open_for": string,
 "failover": boolean,
 "first_poll_after": string,
+"free_calls_per_day": number,
 "generation_timeout": string,
 "id": boolean,
 "max_active_generations_per_user": number,
+"max_api_keys_per_user": number,
 "max_poll_interval": string,
 "poll_batch_size": number,
 "redispatch_after": string,
@@ -362,6 +415,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"settle_paid_call":
+{ Args: { "p_call_id": string,"p_succeeded": boolean }; Returns: undefined
+                           },
 "start_ready_steps":
 { Args: { "p_generation_id": string }; Returns: undefined
                            },
@@ -446,14 +502,14 @@ isOneToOne: false
                   ]
                 },"credit_ledger": {
                   Row: {
-                    "amount": number,"billing_round": number | null,"created_at": string,"generation_id": string | null,"id": number,"kind": Database["public"]['Enums']["ledger_kind"],"reason": string | null,"step": string | null,"task_index": number | null,"user_id": string
+                    "amount": number,"billing_round": number | null,"call_id": string | null,"created_at": string,"generation_id": string | null,"id": number,"kind": Database["public"]['Enums']["ledger_kind"],"reason": string | null,"step": string | null,"task_index": number | null,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "amount": number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind": Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id": string
+                    "amount": number,"billing_round"?: number | null,"call_id"?: string | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind": Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id": string
                   }
                   Update: {
-                    "amount"?: number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind"?: Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id"?: string
+                    "amount"?: number,"billing_round"?: number | null,"call_id"?: string | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind"?: Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id"?: string
                   }
                   Relationships: [
                     {

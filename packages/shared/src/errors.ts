@@ -52,6 +52,7 @@ const SQLSTATE_CODES: Record<string, ErrorCode> = {
   RF404: "NOT_FOUND",
   RF409: "INVALID_REQUEST",
   RF422: "IDEMPOTENCY_KEY_REUSED",
+  RF429: "RATE_LIMIT_EXCEEDED", // its hint is the Retry-After in seconds
   "22P02": "INVALID_REQUEST", // invalid text representation (a bad uuid or enum)
 };
 
@@ -59,8 +60,9 @@ const SQLSTATE_CODES: Record<string, ErrorCode> = {
  * the transaction (a bad cursor, say) stays itself; anything else is internal. */
 export function fromDatabaseError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const e = err as { code?: string; message?: string };
+  const e = err as { code?: string; message?: string; hint?: string };
   const code = e?.code ? SQLSTATE_CODES[e.code] : undefined;
-  if (code) return new AppError(code, e.code === "22P02" ? "A value has the wrong format" : e.message!);
+  const retryAfter = e?.code === "RF429" && e.hint ? Number(e.hint) : undefined;
+  if (code) return new AppError(code, e.code === "22P02" ? "A value has the wrong format" : e.message!, undefined, retryAfter);
   return new AppError("INTERNAL_ERROR", "Something went wrong on our side");
 }

@@ -5,6 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { z } from "zod";
 import { config } from "./config.ts";
+import { apiKeyClaims, isApiKey } from "./api-keys.ts";
 import { AppError, errorEnvelope } from "./errors.ts";
 import type { JWK } from "jose";
 import { accessTokenClaims, constantTimeEqual, type JwtClaims, type JwtKeys } from "./jwt.ts";
@@ -79,9 +80,12 @@ export function userTokenKeys(): JwtKeys {
   });
 }
 
-/** User endpoints: a valid, unexpired user session. */
+/** User endpoints: a valid, unexpired user session, or one of the user's API keys (acting as
+ * them: their rate limit, their credits). Public functions run with verify_jwt = false, since
+ * the gateway would refuse a key: this is their whole authentication. */
 export const requireUser: MiddlewareHandler<Env> = async (c, next) => {
-  const claims = await accessTokenClaims(bearer(c), userTokenKeys());
+  const token = bearer(c);
+  const claims = isApiKey(token) ? await apiKeyClaims(token) : await accessTokenClaims(token, userTokenKeys());
   if (!claims) throw new AppError("UNAUTHORIZED", "Your session is invalid or has expired");
   if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
     throw new AppError("UNAUTHORIZED", "Sign in as a user to do this");
@@ -89,6 +93,12 @@ export const requireUser: MiddlewareHandler<Env> = async (c, next) => {
   c.set("claims", claims);
   await takeApiRequest(claims.sub);
   await next();
+};
+
+/** Endpoints a key must not reach (managing keys): a signed-in session only. */
+export const requireSession: MiddlewareHandler<Env> = async (c, next) => {
+  if (isApiKey(bearer(c))) throw new AppError("FORBIDDEN", "API keys are managed by a signed-in user, not with an API key");
+  await requireUser(c, next);
 };
 
 /** The path of the first string (or key) that Postgres text cannot hold: a NUL, or a lone

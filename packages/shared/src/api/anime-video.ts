@@ -6,6 +6,7 @@ import { asUser } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { type Env, functionApp, idempotencyKey, parseBody, requireUser } from "../http.ts";
 import { MODELS, type ModelDirectInputs, normalizeVideoRequest, videoRequest } from "../models.ts";
+import { paidCall } from "../paid-calls.ts";
 import { optimizeVideoPrompt } from "../providers/gemini.ts";
 import { ProviderError } from "../providers/http.ts";
 import { geminiConfig } from "../providers/index.ts";
@@ -67,16 +68,12 @@ export function animeVideoApp() {
     return c.json({ estimated_credits: q.credits, explain: q.explain });
   });
 
-  // A free call to a paid provider: it counts against the rate limit (requireUser) and needs
-  // a positive balance.
+  // A free call to a paid provider (priced 0): it needs a positive balance and counts against
+  // a daily quota per user, besides the rate limit (requireUser).
   app.post("/optimize-prompt", async (c) => {
     const req = await parseBody(c, optimizeRequest);
-    const [account] = await asUser(c.get("claims"), (sql) => sql`select balance from public.credit_accounts`);
-    if (!account || Number(account.balance) <= 0) {
-      throw new AppError("QUOTA_EXCEEDED", "The prompt optimizer needs a positive credit balance");
-    }
     try {
-      const result = await optimizeVideoPrompt(geminiConfig(), req);
+      const result = await paidCall(c.get("claims"), { pipeline: "model_direct", sku: "prompt_optimization" }, () => optimizeVideoPrompt(geminiConfig(), req));
       return c.json({ success: true, data: { original_prompt: req.prompt, ...result } });
     } catch (err) {
       if (err instanceof ProviderError) {

@@ -9,6 +9,7 @@ import { conditionalJson, type Env, functionApp, parseBody, requireUser, validat
 import type { JwtClaims } from "../jwt.ts";
 import { MAX_ASSET_BYTES, probeMedia, sniffMedia } from "../media-sniff.ts";
 import { sha256Hex } from "../movie.ts";
+import { paidCall } from "../paid-calls.ts";
 import type { AssetType } from "./files.ts";
 import { editSceneImage } from "../providers/gemini-image.ts";
 import { geminiImageConfig } from "../providers/index.ts";
@@ -80,8 +81,11 @@ export async function editedAsset(claims: JwtClaims, image: Uint8Array<ArrayBuff
   }
   const sniffed = sniffMedia(image);
   if (sniffed?.kind !== "image") throw new AppError("INVALID_REQUEST", "Only an image can be edited");
-  const edited = await editSceneImage(geminiImageConfig(), { image, mimeType: sniffed.mime, instruction: req.instruction });
-  return await storeAsset(claims, "image", edited.bytes, `${name} (edited)`.slice(0, 200), [...new Set([...tags, "edited"])].slice(0, 20));
+  // Paid as an image edit, refunded unless the edited image is stored.
+  return await paidCall(claims, { pipeline: "movie", sku: "image_edit" }, async () => {
+    const edited = await editSceneImage(geminiImageConfig(), { image, mimeType: sniffed.mime, instruction: req.instruction });
+    return await storeAsset(claims, "image", edited.bytes, `${name} (edited)`.slice(0, 200), [...new Set([...tags, "edited"])].slice(0, 20));
+  });
 }
 
 export const assetListQuery = z.strictObject({

@@ -275,6 +275,10 @@ export function taskApp() {
     const [frame] = await asUser(claims, (sql) => sql<{ bucket: string; path: string }[]>`
       select bucket, path from app.scene_first_frame(${run.id}, ${index}) where path is not null`);
     if (!frame) throw new AppError("INVALID_REQUEST", `Scene ${run.inputs.scenes[index].id} has no image to edit yet: give it a firstFrame, or a sceneImage and wait until it is made`);
+    // Refused before the paid edit when the scene cannot take it (app.set_scene_first_frame decides).
+    if (!["completed", "failed"].includes(run.status)) {
+      throw new AppError("INVALID_REQUEST", `A scene can be changed once the task has ended; this one is ${run.status}`);
+    }
     const scene = run.inputs.scenes[index];
     const asset = await editedAsset(claims, await downloadObject(frame.bucket, frame.path), `${scene.id} first frame`, ["scene"], req);
     await asUser(claims, (sql) => sql`select from app.set_scene_first_frame(${run.id}, ${index}, ${asset.path})`);

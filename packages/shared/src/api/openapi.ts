@@ -10,6 +10,7 @@ import { videoRequest } from "../models.ts";
 import { movieRequest, segmentRequest } from "../movie.ts";
 import { API_STATUSES, PIPELINES } from "../status.ts";
 import { characterRequest, optimizeRequest } from "./anime-video.ts";
+import { apiKeyRequest } from "./api-keys.ts";
 import { assetListQuery, assetMetadata, editRequest } from "./assets.ts";
 import { ledgerQuery } from "./credits.ts";
 import { galleryQuery } from "./generation.ts";
@@ -88,6 +89,12 @@ export const gallerySchema = z.object({
   next_cursor: z.string().nullable(),
 });
 
+const apiKeySchema = z.object({
+  id: z.uuid(), name: z.string(), prefix: z.string().describe("the key's first characters, to tell keys apart"),
+  createdAt: z.string(), lastUsedAt: z.string().nullable(),
+}).meta({ id: "ApiKey" });
+const apiKeyCreated = apiKeySchema.extend({ key: z.string().describe("the key (rf_live_...): shown this once, stored only as a hash") });
+
 const quoteAnswer = z.object({ estimated_credits: z.number().int(), explain: z.string() });
 const movieQuoteAnswer = z.object({ estimatedCredits: z.number().int(), explain: z.string() });
 const anyObject = z.record(z.string(), z.unknown());
@@ -159,6 +166,9 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/webhooks/{id}/deliveries", tag: "webhooks", summary: "An endpoint's deliveries with every attempt", ok: { status: 200, schema: anyObject } },
   { method: "post", path: "/webhooks/deliveries/{deliveryId}/replay", tag: "webhooks", summary: "Send a delivery again (same webhook-id)", ok: { status: 201, schema: anyObject } },
   { method: "delete", path: "/assets/{id}", tag: "assets", summary: "Delete an asset no unfinished task uses", ok: { status: 200, schema: anyObject } },
+  { method: "post", path: "/api-keys", tag: "api-keys", summary: "Make an API key for a server (signed in); the answer shows the key once", body: apiKeyRequest, ok: { status: 201, schema: apiKeyCreated } },
+  { method: "get", path: "/api-keys", tag: "api-keys", summary: "My API keys (never their secrets)", ok: { status: 200, schema: z.object({ keys: z.array(apiKeySchema) }) } },
+  { method: "delete", path: "/api-keys/{id}", tag: "api-keys", summary: "Revoke an API key: it is refused from then on", ok: { status: 200, schema: z.object({ revoked: z.uuid() }) } },
 ];
 
 /** Functions that only the engine calls (service key): not part of the public API. */
@@ -197,6 +207,7 @@ const TAGS = {
   generations: "Every run of every pipeline: status, lists, cancel and retry",
   credits: "The balance and the ledger",
   webhooks: "Provider callbacks in, signed event deliveries out",
+  "api-keys": "Keys for servers: made once, listed, revoked",
 };
 
 /** The document; `server` is where the functions are served (/functions/v1 of the project). */
@@ -236,7 +247,9 @@ export function openApiDocument(server = "/functions/v1") {
     tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "The user's Supabase access token" } },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "The user's Supabase access token (a JWT), or one of the user's API keys (rf_live_..., for servers; not for managing keys)" },
+      },
       responses: {
         Error: {
           description: "An error from the catalog (see the code); 429 and 503 may carry Retry-After",

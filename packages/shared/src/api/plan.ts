@@ -7,6 +7,7 @@ import { asUser } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { type Env, parseBody, validate } from "../http.ts";
 import { MAX_MOVIE_SECONDS, MAX_SCENES, movieInputs, movieRequest } from "../movie.ts";
+import { paidCall } from "../paid-calls.ts";
 import { optimizeSpec, planScenes } from "../plan.ts";
 import { fromSpecKit, MAX_SPEC_BYTES } from "../spec-kit.ts";
 import { draftMovie } from "../providers/gemini.ts";
@@ -56,18 +57,21 @@ export function planRoutes(app: Hono<Env>) {
   app.post("/specify", async (c) => {
     const req = await parseBody(c, specifyRequest);
     const lengths = sceneLengths(req.duration, req.scenes);
-    const draft = await draftMovie(geminiConfig(), { description: req.description, scenes: lengths.length, seconds: req.duration, platform: req.platform, style: req.style })
-      .catch((err) => {
-        throw err instanceof ProviderError ? new AppError(err.retryable ? "SERVICE_UNAVAILABLE" : "INTERNAL_ERROR", `The draft failed: ${err.message}`) : err;
+    // Paid as a spec draft: a spec that fails our own validation is refunded too.
+    const spec = await paidCall(c.get("claims"), { pipeline: "movie", sku: "spec_draft" }, async () => {
+      const draft = await draftMovie(geminiConfig(), { description: req.description, scenes: lengths.length, seconds: req.duration, platform: req.platform, style: req.style })
+        .catch((err) => {
+          throw err instanceof ProviderError ? new AppError(err.retryable ? "SERVICE_UNAVAILABLE" : "INTERNAL_ERROR", `The draft failed: ${err.message}`) : err;
+        });
+      return validate(movieRequest, {
+        projectName: draft.title.slice(0, 100),
+        scenes: lengths.map((duration, i) => {
+          const s = draft.scenes[i % draft.scenes.length];
+          return { id: `scene${i + 1}`, prompt: `${s.prompt}, ${req.style} style`.slice(0, 800), duration, audio: { text: cutToBytes(s.narration, TTS_MAX_TEXT_BYTES), voice: "narrator" } };
+        }),
+        config: { platform: req.platform, resolution: "1080x1920", fps: 24, quality: "high" },
+        effects: { transitions: true, backgroundMusic: null, watermark: false },
       });
-    const spec = validate(movieRequest, {
-      projectName: draft.title.slice(0, 100),
-      scenes: lengths.map((duration, i) => {
-        const s = draft.scenes[i % draft.scenes.length];
-        return { id: `scene${i + 1}`, prompt: `${s.prompt}, ${req.style} style`.slice(0, 800), duration, audio: { text: cutToBytes(s.narration, TTS_MAX_TEXT_BYTES), voice: "narrator" } };
-      }),
-      config: { platform: req.platform, resolution: "1080x1920", fps: 24, quality: "high" },
-      effects: { transitions: true, backgroundMusic: null, watermark: false },
     });
     return c.json({ spec });
   });
