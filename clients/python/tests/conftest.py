@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import pathlib
+import re
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -53,6 +56,20 @@ def fast_simulators():
     yield
 
 
+def confirm_by_mail(email: str) -> None:
+    """Follows the confirmation link Auth mailed to `email` (the stack's Mailpit API)."""
+    query = urllib.parse.quote(f'to:"{email}"')
+    with urllib.request.urlopen(f"{ENV['MAILPIT_URL']}/api/v1/search?query={query}&limit=1", timeout=30) as res:
+        message_id = json.loads(res.read())["messages"][0]["ID"]
+    with urllib.request.urlopen(f"{ENV['MAILPIT_URL']}/api/v1/message/{message_id}", timeout=30) as res:
+        link = re.search(r"https?://\S+/auth/v1/verify\?\S+", json.loads(res.read())["Text"]).group(0)
+    url = urllib.parse.urlsplit(link)
+    conn = http.client.HTTPConnection(url.netloc, timeout=30)
+    conn.request("GET", f"{url.path}?{url.query}")  # confirms; the redirect to the site is not followed
+    assert "access_token=" in (conn.getresponse().getheader("location") or "")
+    conn.close()
+
+
 @pytest.fixture
 def new_session():
     """Signs up a user with `credits` MC and signs in as they would: email and password."""
@@ -63,7 +80,8 @@ def new_session():
         req = urllib.request.Request(f"{ENV['API_URL']}/auth/v1/signup", data=post_json, method="POST",
                                      headers={"apikey": ENV["ANON_KEY"], "content-type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as res:
-            user_id = json.loads(res.read())["user"]["id"]
+            user_id = json.loads(res.read())["id"]  # confirmations on: the user, no session
+        confirm_by_mail(email)
         if credits:
             sql(f"select public.grant_credits('{user_id}', {credits})")
         return Session(ENV["API_URL"], ENV["ANON_KEY"], email=email, password=password)
