@@ -10,7 +10,7 @@ import type { JwtClaims } from "../jwt.ts";
 import { estimatedSeconds, type MovieInputs, movieInputs, segmentInputs, segmentRequest, type SegmentRequest } from "../movie.ts";
 import { downloadObject, removeFolder, signedUrl } from "../storage.ts";
 import { editedAsset, editRequest } from "./assets.ts";
-import { CREDITS_HELD } from "./generations.ts";
+import { CREDITS_HELD, type ProgressView } from "./generations.ts";
 import { fileResolver } from "./files.ts";
 import { planRoutes } from "./plan.ts";
 import { resolveSpec, templateRoutes } from "./templates.ts";
@@ -22,6 +22,8 @@ type Run = Pick<GenerationRow, "id" | "status" | "step" | "progress" | "error_co
   changed_at?: string;
   /** What its reservation holds now (read answers only). */
   credits_held?: number;
+  /** Progress as every channel shows it (read answers only): app.progress_view. */
+  live?: ProgressView;
   inputs: MovieInputs;
   outputs: Record<string, unknown>;
 };
@@ -34,7 +36,7 @@ type Event = { step: string | null; task_index: number | null; status: string; a
 const RUN_COLUMNS = `id, pipeline, batch_id, status, step, progress, inputs, outputs, error_code, error_message, credits_reserved,
   credits_charged, credits_refunded, created_at, updated_at, completed_at`;
 /** Reads only: a run created in the same statement is not in a stable function's snapshot. */
-const READ_COLUMNS = `${RUN_COLUMNS}, app.run_changed_at(id) as changed_at, ${CREDITS_HELD} as credits_held`;
+const READ_COLUMNS = `${RUN_COLUMNS}, app.run_changed_at(id) as changed_at, ${CREDITS_HELD} as credits_held, app.progress_view(g) as live`;
 
 /** The seed's status vocabulary: a running movie is processing, then merging. */
 export function movieStatus(run: Pick<Run, "status" | "step">): string {
@@ -102,6 +104,9 @@ async function taskView(c: Context<Env>, run: Run) {
     status,
     progress: run.progress,
     currentPhase: PHASES[status] ?? status,
+    phaseLabel: run.live?.phaseLabel ?? null,
+    estimatedTimeLeft: run.live?.etaSeconds ?? null,
+    progressRevision: run.live?.revision ?? null,
     segments: await Promise.all(segments.map(async (s) => ({
       id: s.scene_id,
       status: s.status,
