@@ -121,3 +121,31 @@ begin
   end if;
   return null;
 end $$;
+
+-- The MovieFlow document's examples (25.1) ---------------------------------------------------
+-- The retry's `reason` is kept in the task's logs (GET task/{id} `logs`).
+create function app.log_retry_reason(p_generation_id uuid, p_reason text, p_segment_ids text[]) returns void
+language sql security definer set search_path = '' as $$
+  insert into public.generation_events (generation_id, user_id, status, progress, message)
+  select g.id, g.user_id, 'retry_requested', g.progress,
+         p_reason || case when cardinality(p_segment_ids) > 0 then ' (' || array_to_string(p_segment_ids, ', ') || ')' else '' end
+  from app.owned_generation(p_generation_id) g
+$$;
+revoke execute on function app.log_retry_reason(uuid, text, text[]) from public, anon;
+grant execute on function app.log_retry_reason(uuid, text, text[]) to authenticated, service_role;
+
+-- The music library: a public bucket of tracks named as specs name them (`chinese_traditional`
+-- for "chinese_traditional.mp3"), stored as FLAC 48 kHz stereo. A movie's track is copied into
+-- its owner's assets folder at first use (the media worker reads music from there). On the
+-- local stack the Storage stand-in declares the same buckets and this block is skipped.
+do $$
+begin
+  if to_regclass('storage.buckets') is null then
+    return;
+  end if;
+  insert into storage.buckets (id, name, public, file_size_limit, allowed_mime_types)
+  values ('music', 'music', true, 52428800, array['audio/flac'])
+  on conflict (id) do nothing;
+  update storage.buckets set allowed_mime_types = array_append(allowed_mime_types, 'audio/flac')
+  where id = 'assets' and not 'audio/flac' = any(allowed_mime_types);
+end $$;

@@ -79,7 +79,7 @@ function logLine(inputs: MovieInputs, e: Event) {
     : e.step === "narration" ? `Narration of ${scene(inputs.narrations)}`
     : "Merge";
   const verb: Record<string, string> = {
-    queued: e.message ? "will be retried" : "queued", running: e.step ? "started" : "processing", waiting: "generating at Jimeng",
+    retry_requested: "retry requested", queued: e.message ? "will be retried" : "queued", running: e.step ? "started" : "processing", waiting: "generating at Jimeng",
     completed: "completed", failed: "failed", canceled: "canceled",
   };
   const level = e.status === "failed" ? "error" : e.status === "queued" && e.message ? "warn" : "info";
@@ -132,8 +132,9 @@ async function taskView(c: Context<Env>, run: Run) {
 
 function segmentAnswer(run: Run) {
   const estimatedTime = estimatedSeconds(run.inputs);
-  // The engine submits to Jimeng right after this answer: its task id is not known yet.
-  return run.inputs.scenes.map((s) => ({ taskId: run.id, segmentId: s.id, status: run.status, volcanoTaskId: null, estimatedTime }));
+  // The engine submits to Jimeng right after this answer: its task id is not known yet. The
+  // seed's word for a segment accepted for generation is `submitted`.
+  return run.inputs.scenes.map((s) => ({ taskId: run.id, segmentId: s.id, status: "submitted", volcanoTaskId: null, estimatedTime }));
 }
 
 export function videoApp() {
@@ -258,14 +259,17 @@ export function taskApp() {
 
   app.post("/:id/retry", async (c) => {
     const run = await ownRun(c, parseId(c.req.param("id")));
-    const { segmentIds } = await parseBody(c, retryRequest);
+    const { segmentIds, reason } = await parseBody(c, retryRequest);
     const indexes = segmentIds.map((id) => {
       const i = run.inputs.scenes.findIndex((s) => s.id === id);
       if (i < 0) throw new AppError("INVALID_REQUEST", `segmentIds: this task has no scene ${id}`);
       return i;
     });
-    await asUser(c.get("claims"), (sql) =>
-      indexes.length ? sql`select from app.retry_segments(${run.id}, ${indexes})` : sql`select from app.retry_generation(${run.id})`);
+    await asUser(c.get("claims"), async (sql) => {
+      await (indexes.length ? sql`select from app.retry_segments(${run.id}, ${indexes})` : sql`select from app.retry_generation(${run.id})`);
+      // Why the owner asked, in the task's logs.
+      if (reason) await sql`select app.log_retry_reason(${run.id}, ${reason}, ${segmentIds})`;
+    });
     return c.json(await taskView(c, await ownRun(c, run.id)));
   });
 

@@ -1,0 +1,160 @@
+// The seed documents are tests (issue 25.1): every request example of the MovieFlow document is
+// read out of the document's own text and sent as written (its /api/v1 paths under
+// /functions/v1), with only the credentials ours. Where a provider's published contract forces
+// a difference, the README says so beside the example and the test checks that difference.
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { call, env, FUNCTIONS, ffprobe, newUser, resetSims, sql, type TestUser, writeFile } from "./helpers";
+import { download, finished, task } from "./movie-helpers";
+
+const SEEDS = "/work/shared/seeds";
+const seed = (prefix: string) => readFileSync(`${SEEDS}/${readdirSync(SEEDS).find((f) => f.startsWith(prefix))}`, "utf8");
+const MOVIEFLOW = seed("002_");
+
+/** The fenced blocks of a document's section: the lines under `heading` up to the next heading
+ * of the same or a higher level. */
+export function sectionBlocks(doc: string, heading: string, lang = "json"): string[] {
+  const lines = doc.split("\n");
+  const start = lines.findIndex((l) => l.trim() === heading);
+  if (start < 0) throw new Error(`the document has no heading "${heading}"`);
+  const level = heading.match(/^#+/)![0].length;
+  const end = lines.findIndex((l, i) => i > start && /^#+ /.test(l) && l.match(/^#+/)![0].length <= level);
+  const section = lines.slice(start + 1, end < 0 ? undefined : end).join("\n");
+  return [...section.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)\\n\\s*```", "g"))].map((m) => m[1]);
+}
+
+/** The request body of an endpoint's section (the block after 请求体, the request body). */
+function requestBody(doc: string, heading: string) {
+  const section = doc.slice(doc.indexOf(heading));
+  const after = section.slice(section.indexOf("**请求体"));
+  return JSON.parse(after.match(/```json\n([\s\S]*?)\n```/)![1]);
+}
+
+/** The document's path `/api/v1/<path>` as ours under /functions/v1. */
+const ours = (heading: string) => heading.replace(/^#+ (GET|POST|DELETE) \/api\/v1\//, "");
+
+async function completedMovie(user: TestUser, body: Record<string, unknown>) {
+  const res = await call(user.token, "POST", "video/generate", body);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const done = await finished(user, res.body.taskId);
+  expect(done.status, JSON.stringify(done.error ?? done.segments)).toBe("completed");
+  return done;
+}
+
+describe("the MovieFlow document's examples, as written", () => {
+  it("POST video/generate: the tang-monk template beside its scenes merges by scene id, with chinese_traditional.mp3 from the music library", async () => {
+    await resetSims();
+    const user = await newUser();
+    const heading = "#### POST /api/v1/video/generate";
+    const body = requestBody(MOVIEFLOW, heading);
+    expect(body).toMatchObject({ template: "tang-monk", effects: { backgroundMusic: "chinese_traditional.mp3" } });
+
+    const res = await call(user.token, "POST", ours(heading), body);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    // The document's answer: the task and one segment per scene given.
+    expect(res.body).toMatchObject({ taskId: expect.any(String), estimatedTime: expect.any(Number), segments: [{ id: "scene1", status: "queued", progress: 0 }] });
+
+    // The given scene1 over the template's scene1: the document's prompt and audio, 10 s.
+    const [{ inputs }] = await sql`select inputs from public.generations where id = ${res.body.taskId}`;
+    expect(inputs.scenes).toMatchObject([{ id: "scene1", prompt: "Q版唐僧站在寺庙前", duration: 10 }]);
+    expect(inputs.narrations).toEqual([{ scene_id: "scene1", text: "贫僧刚从西天取经回来", voice: "male_soft", emotion: "humble" }]);
+    // The library's track, as FLAC 48 kHz stereo in the owner's assets.
+    expect(inputs.music_path).toBe(`${user.id}/music/chinese_traditional.flac`);
+
+    const done = await finished(user, res.body.taskId);
+    expect(done.status, JSON.stringify(done.error ?? done.segments)).toBe("completed");
+    const file = await download(done.videoUrl, `/tmp/reelforge-doc-generate-${process.pid}.mp4`);
+    expect(ffprobe(file)).toMatchObject({ width: 1080, height: 1920 });
+    expect(ffprobe(file).duration).toBeCloseTo(10, 0);
+  }, 120_000);
+
+  it("the music library: every track name the document uses is in the public music bucket as FLAC 48 kHz stereo; an unknown name is NOT_FOUND", async () => {
+    const names = [...MOVIEFLOW.matchAll(/"(?:backgroundMusic|name)":\s*"([a-z_]+)\.mp3"/g)].map((m) => m[1]);
+    expect(names.sort()).toEqual(["background_music", "chinese_traditional"]);
+    for (const name of names) {
+      const res = await fetch(`${env.API_URL}/storage/v1/object/authenticated/music/${name}.flac`, { headers: { Authorization: `Bearer ${env.SERVICE_ROLE_KEY}` } });
+      expect(res.status, name).toBe(200);
+      const file = `/tmp/reelforge-music-${name}-${process.pid}.flac`;
+      writeFile(file, new Uint8Array(await res.arrayBuffer()));
+      const stream = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-show_streams", "-of", "json", file], { encoding: "utf8" })).streams[0];
+      expect(stream).toMatchObject({ codec_name: "flac", sample_rate: "48000", channels: 2 });
+    }
+    const user = await newUser();
+    const unknown = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [{ id: "a", prompt: "a lantern", duration: 5 }], effects: { backgroundMusic: "no_such_track.mp3" } });
+    expect(unknown).toMatchObject({ status: 404, body: { error: { code: "NOT_FOUND", message: expect.stringContaining('no track "no_such_track" in the music library') } } });
+  });
+
+  it("POST video/segment, one and the batch of `id` items: answered `submitted`", async () => {
+    await resetSims();
+    const user = await newUser();
+    const heading = "#### POST /api/v1/video/segment";
+    const one = await call(user.token, "POST", ours(heading), requestBody(MOVIEFLOW, heading));
+    expect(one.status, JSON.stringify(one.body)).toBe(201);
+    expect(one.body).toMatchObject({ segmentId: "scene1", status: "submitted", volcanoTaskId: null, estimatedTime: expect.any(Number) });
+
+    const [batchBody] = sectionBlocks(MOVIEFLOW, "### 批量请求");
+    const batch = await call(user.token, "POST", "video/segment", JSON.parse(batchBody));
+    expect(batch.status, JSON.stringify(batch.body)).toBe(201);
+    expect(batch.body.segments.map((s: { segmentId: string; status: string }) => `${s.segmentId} ${s.status}`))
+      .toEqual(["scene1 submitted", "scene2 submitted", "scene3 submitted"]);
+    const done = await finished(user, batch.body.taskId);
+    expect(done.status).toBe("completed");
+    expect(done.segments.map((s: { id: string }) => s.id)).toEqual(["scene1", "scene2", "scene3"]);
+  }, 120_000);
+
+  it("GET task, POST task/{id}/retry with the document's reason (kept in the logs), DELETE task", async () => {
+    await resetSims();
+    const user = await newUser();
+    const retryHeading = "#### POST /api/v1/task/{taskId}/retry";
+    const retry = requestBody(MOVIEFLOW, retryHeading);
+    // A task with the scenes the example names.
+    const movie = await completedMovie(user, { projectName: "retry", scenes: retry.segmentIds.map((id: string) => ({ id, prompt: `${id}: a paper lantern`, duration: 5 })) });
+
+    // GET task answers the fields of the document's answer.
+    const [answer] = sectionBlocks(MOVIEFLOW, "#### GET /api/v1/task/{taskId}");
+    const shown = await call(user.token, "GET", `task/${movie.taskId}`);
+    expect(shown.status).toBe(200);
+    for (const key of Object.keys(JSON.parse(answer))) expect(shown.body, key).toHaveProperty(key);
+    expect(shown.body.logs[0]).toEqual({ timestamp: expect.any(String), level: expect.any(String), message: expect.any(String) });
+
+    const res = await call(user.token, "POST", ours(retryHeading).replace("{taskId}", movie.taskId), retry);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(["queued", "processing"]).toContain(res.body.status);
+    expect(res.body.logs).toContainEqual({ timestamp: expect.any(String), level: "info", message: "Task retry requested: quality_check_failed (scene3, scene5)" });
+
+    const deleteHeading = "#### DELETE /api/v1/task/{taskId}";
+    const canceled = await call(user.token, "DELETE", ours(deleteHeading).replace("{taskId}", movie.taskId));
+    expect(canceled.status, JSON.stringify(canceled.body)).toBe(200);
+    expect(canceled.body.status).toBe("canceled");
+    expect((await task(user, movie.taskId)).logs.map((l: { message: string }) => l.message)).toContain("Task retry requested: quality_check_failed (scene3, scene5)");
+  }, 120_000);
+
+  it("POST assets/upload with the document's form fields and GET assets with its query parameters", async () => {
+    const user = await newUser();
+    const heading = "#### POST /api/v1/assets/upload";
+    const [form] = sectionBlocks(MOVIEFLOW, heading, "");
+    // The document's form: `file: binary`, `type: "image" | "audio" | "video"`, `metadata: {…}`.
+    const metadata = JSON.parse(form.slice(form.indexOf("metadata:") + "metadata:".length));
+    expect(metadata).toEqual({ name: "background_music.mp3", tags: ["bgm", "chinese"] });
+    const mp3 = `/tmp/reelforge-doc-bgm-${process.pid}.mp3`;
+    execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=330:duration=2", "-c:a", "libmp3lame", mp3]);
+    const body = new FormData();
+    body.set("file", new Blob([readFileSync(mp3)], { type: "audio/mpeg" }), metadata.name);
+    body.set("type", "audio");
+    body.set("metadata", JSON.stringify(metadata));
+    const res = await fetch(`${FUNCTIONS}/${ours(heading)}`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` }, body });
+    const uploaded = await res.json();
+    expect(res.status, JSON.stringify(uploaded)).toBe(201);
+    expect(uploaded).toMatchObject({ type: "audio", name: "background_music.mp3", tags: ["bgm", "chinese"] });
+
+    // GET assets: `type`, `tags`, `page`, `limit`, the document's query parameters.
+    const list = MOVIEFLOW.slice(MOVIEFLOW.indexOf("#### GET /api/v1/assets"));
+    const params = [...list.slice(0, list.indexOf("## ", 10)).matchAll(/^- `(\w+)`:/gm)].map((m) => m[1]);
+    expect(params).toEqual(["type", "tags", "page", "limit"]);
+    const query = new URLSearchParams({ type: "audio", tags: "bgm,chinese", page: "1", limit: "10" });
+    const found = await call(user.token, "GET", `assets?${query}`);
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect(found.body.assets.map((a: { id: string }) => a.id)).toEqual([uploaded.id]);
+  });
+});
