@@ -7,11 +7,11 @@ import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { type Progress, ReelforgeClient, ReelforgeError } from "../packages/client/src/index.ts";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { movieRequest } from "../packages/shared/src/movie.ts";
+import { movieRequest, MUSIC_TRACK } from "../packages/shared/src/movie.ts";
 import { demoSession } from "../demo/session.ts";
 import { AppError } from "../packages/shared/src/errors.ts";
 import { fromSpecKit } from "../packages/shared/src/spec-kit.ts";
-import { CliError, jsonLine, readSpec } from "./spec-file.ts";
+import { CliError, FILE_FIELDS, jsonLine, readSpec } from "./spec-file.ts";
 
 type Api = { url: string; token: string; userId: string; supabase: SupabaseClient };
 type Segment = { id: string; status: string; progress: number; videoUrl: string | null; error: { code: string; message: string } | null };
@@ -78,12 +78,15 @@ async function call<T>(api: Api, method: string, path: string, body?: unknown, s
 
 /** Local files a spec names (frames, music, avatars) go to the user's assets first. */
 async function uploadLocalFiles(api: Api, spec: Record<string, any>, specDir: string) {
-  const upload = async (value: unknown): Promise<unknown> => {
+  const upload = async (value: unknown, track = false): Promise<unknown> => {
     if (typeof value !== "string" || value.startsWith(`${api.userId}/`) || /^[0-9a-f-]{36}$/.test(value)) return value;
     const file = resolve(specDir, value);
     const bytes = await Deno.readFile(file).catch(() => {
+      // Not a local file: music may be a track of the server's music library, named.
+      if (track && MUSIC_TRACK.test(value)) return null;
       throw new CliError("INVALID_REQUEST", `cannot read ${file}`);
     });
+    if (!bytes) return value;
     const name = file.split("/").pop()!;
     const type = /\.(mp3|wav|m4a)$/i.test(name) ? "audio" : /\.(mp4|mov)$/i.test(name) ? "video" : "image";
     const form = new FormData();
@@ -95,9 +98,9 @@ async function uploadLocalFiles(api: Api, spec: Record<string, any>, specDir: st
     return json.id;
   };
   for (const scene of spec.scenes ?? []) {
-    for (const key of ["firstFrame", "lastFrame", "avatar"]) if (scene[key]) scene[key] = await upload(scene[key]);
+    for (const key of FILE_FIELDS.scene) if (scene[key]) scene[key] = await upload(scene[key]);
   }
-  if (spec.effects?.backgroundMusic) spec.effects.backgroundMusic = await upload(spec.effects.backgroundMusic);
+  for (const key of FILE_FIELDS.effects) if (spec.effects?.[key]) spec.effects[key] = await upload(spec.effects[key], true);
 }
 
 const pad = (s: unknown, n: number) => String(s).padEnd(n);

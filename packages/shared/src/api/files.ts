@@ -13,8 +13,8 @@ const uuid = z.uuid();
  * or a file they uploaded to Storage directly, which the cache cannot key by content). */
 export function fileResolver(claims: JwtClaims): FileResolver {
   return async (ref, field, kind) => {
-    if (kind === "audio" && MUSIC_TRACK.test(ref)) return await libraryTrack(claims, ref, field);
     const byId = uuid.safeParse(ref).success;
+    if (kind === "audio" && !byId && MUSIC_TRACK.test(ref)) return await libraryTrack(claims, ref, field);
     if (!byId && !ref.startsWith(`${claims.sub}/`)) throw new AppError("FORBIDDEN", `${field} must be in your own folder of the assets bucket`);
     const [asset] = await asUser(claims, (sql) => sql<{ path: string; type: AssetType; sha256: string }[]>`
       select path, type, sha256 from public.assets where ${byId ? sql`id = ${ref}` : sql`path = ${ref}`}`);
