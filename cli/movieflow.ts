@@ -5,7 +5,7 @@
 // MOVIEFLOW_ANON_KEY and MOVIEFLOW_ACCESS_TOKEN (or MOVIEFLOW_EMAIL and MOVIEFLOW_PASSWORD).
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { type Progress, ReelforgeClient, ReelforgeError } from "../packages/client/src/index.ts";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { movieRequest, MUSIC_TRACK } from "../packages/shared/src/movie.ts";
 import { demoSession } from "../demo/session.ts";
@@ -181,6 +181,9 @@ async function download(url: string, file: string) {
 }
 
 /** Opens a file with the desktop's viewer; without one (a server, CI), names it. */
+/** A file as the user named its folder: relative to the working directory when inside it. */
+const shortPath = (file: string) => (file.startsWith(`${Deno.cwd()}/`) ? relative(Deno.cwd(), file) : file);
+
 async function open(file: string) {
   let opened = false;
   try {
@@ -188,7 +191,7 @@ async function open(file: string) {
   } catch {
     // no xdg-open here
   }
-  if (!opened) console.log(`  preview: ${file}`);
+  if (!opened) console.log(`  preview: ${shortPath(file)}`);
 }
 
 /** Follows a task until it ends, live from Realtime through the SDK (reads only on joins, and
@@ -256,7 +259,7 @@ async function generate(args: string[]) {
   }
   const file = `${outDir}/${values.scene ? `${task.segments[0].id}.mp4` : "movie.mp4"}`;
   await download(task.videoUrl ?? task.segments[0].videoUrl!, file);
-  console.log(`completed in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${file}`);
+  console.log(`completed in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${shortPath(file)}`);
   if (task.metrics) console.log(`metrics: ${JSON.stringify(task.metrics)}`);
 }
 
