@@ -11,6 +11,7 @@ import { download, finished, task } from "./movie-helpers";
 const SEEDS = "/work/shared/seeds";
 const seed = (prefix: string) => readFileSync(`${SEEDS}/${readdirSync(SEEDS).find((f) => f.startsWith(prefix))}`, "utf8");
 const MOVIEFLOW = seed("002_");
+const ANIME = seed("001_");
 
 /** The fenced blocks of a document's section: the lines under `heading` up to the next heading
  * of the same or a higher level. */
@@ -53,7 +54,8 @@ describe("the MovieFlow document's examples, as written", () => {
     const res = await call(user.token, "POST", ours(heading), body);
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     // The document's answer: the task and one segment per scene given.
-    expect(res.body).toMatchObject({ taskId: expect.any(String), estimatedTime: expect.any(Number), segments: [{ id: "scene1", status: "queued", progress: 0 }] });
+    // The document's answer, but `queued` where it says `processing`: a task waits for a slot first.
+    expect(res.body).toMatchObject({ taskId: expect.any(String), status: "queued", estimatedTime: expect.any(Number), segments: [{ id: "scene1", status: "queued", progress: 0 }] });
 
     // The given scene1 over the template's scene1: the document's prompt and audio, 10 s.
     const [{ inputs }] = await sql`select inputs from public.generations where id = ${res.body.taskId}`;
@@ -156,5 +158,44 @@ describe("the MovieFlow document's examples, as written", () => {
     const found = await call(user.token, "GET", `assets?${query}`);
     expect(found.status, JSON.stringify(found.body)).toBe(200);
     expect(found.body.assets.map((a: { id: string }) => a.id)).toEqual([uploaded.id]);
+  });
+});
+
+/** The request example of one of the anime-video contract's endpoints. */
+function contractRequest(endpoint: string) {
+  const section = ANIME.slice(ANIME.indexOf(endpoint));
+  return JSON.parse(section.slice(section.indexOf("**Request**")).match(/```json\n([\s\S]*?)\n\s*```/)![1]);
+}
+const placeholder = (v: unknown) => v === "optional" || v === "模型ID" || (Array.isArray(v) && v.every((x) => String(x).startsWith("optional")));
+
+describe("the anime-video contract's examples, as written", () => {
+  it("optimize-prompt runs as written; create-task and quote hold placeholders: refused naming them, then accepted filled in as the README says", async () => {
+    const user = await newUser();
+    const optimize = await call(user.token, "POST", "anime-video/optimize-prompt", contractRequest("POST /api/anime-video/optimize-prompt"));
+    expect(optimize).toMatchObject({ status: 200, body: { success: true, data: { original_prompt: "原始提示词", optimized_prompt: expect.any(String), improvements: expect.any(Array) } } });
+
+    for (const [endpoint, path] of [["POST /api/anime-video/create-task", "anime-video/create-task"], ["POST /api/anime-video/quote", "anime-video/quote"]]) {
+      const example = contractRequest(endpoint);
+      const asWritten = await call(user.token, "POST", path, example);
+      expect(asWritten.status, path).toBe(400);
+      const named = new Set(asWritten.body.error.details.map((d: { path: string }) => d.path.split(".")[0]));
+      // Only placeholders are named (free-text ones such as `motion: "optional"` pass as text).
+      expect([...named].filter((k) => !placeholder(example[k as string])), path).toEqual([]);
+      expect(named.has("model_id"), path).toBe(true);
+
+      // Filled in: a model for "模型ID", the optional fields left out, and only the fields the
+      // model takes (Kling 3.0 has no `resolution`).
+      const filled = Object.fromEntries(Object.entries(example).filter(([k, v]) => k === "model_id" || (!placeholder(v) && k !== "resolution"))
+        .map(([k, v]) => [k, k === "model_id" ? "kling-3.0/video" : v]));
+      const accepted = await call(user.token, "POST", path, filled);
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(path.endsWith("quote") ? 200 : 201);
+      if (path.endsWith("quote")) expect(accepted.body.estimated_credits).toBe(1050);
+      else {
+        const status = await call(user.token, "GET", `generation/status/${accepted.body.data.generation_uuid}`);
+        const section = ANIME.slice(ANIME.indexOf("GET /api/generation/status"));
+        const shape = JSON.parse(section.slice(section.indexOf("**Response**")).match(/```json\n([\s\S]*?)\n\s*```/)![1]);
+        for (const key of Object.keys(shape)) expect(status.body, key).toHaveProperty(key);
+      }
+    }
   });
 });
