@@ -7,11 +7,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { call, env, FUNCTIONS, ffprobe, newUser, resetSims, sql, type TestUser, writeFile } from "./helpers";
 import { download, finished, task } from "./movie-helpers";
+import { standInProvider } from "./stand-in-provider";
+import { mergeFace, seedreamTxt2Img, submitImageToVideo } from "../packages/shared/src/providers/novita";
 
 const SEEDS = "/work/shared/seeds";
 const seed = (prefix: string) => readFileSync(`${SEEDS}/${readdirSync(SEEDS).find((f) => f.startsWith(prefix))}`, "utf8");
 const MOVIEFLOW = seed("002_");
 const ANIME = seed("001_");
+const CINEMATIC = seed("000_");
 
 /** The fenced blocks of a document's section: the lines under `heading` up to the next heading
  * of the same or a higher level. */
@@ -197,5 +200,50 @@ describe("the anime-video contract's examples, as written", () => {
         for (const key of Object.keys(shape)) expect(status.body, key).toHaveProperty(key);
       }
     }
+  });
+});
+
+/** The guide's body for a Novita endpoint, its `//` comments dropped. */
+function guideBody(endpoint: string) {
+  const section = CINEMATIC.slice(CINEMATIC.indexOf(`POST https://api.novita.ai${endpoint}`));
+  return JSON.parse(section.match(/```json\n([\s\S]*?)\n```/)![1].replace(/\s\/\/.*$/gm, ""));
+}
+
+/** Where Novita's published contract (shared/providers/novita.md) differs from the guide: the
+ * guide's field, and what is sent instead (null: nothing). The README's table says the same. */
+const NOVITA_DIFFERENCES: Record<string, Record<string, string | null>> = {
+  "/v3/seedream-3-0-txt2img": { model_name: null, width: "size", height: "size", guidance_scale: null, image_num: null, response_image_type: "response_format" },
+  "/v3/merge-face": {},
+  "/v3/async/kling-v2.1-i2v-master": { model_name: null, image_file: "image", cfg_scale: "guidance_scale", extra: null },
+};
+
+describe("the cinematic guide's Novita requests, as the published contract has them", () => {
+  const provider = standInProvider();
+  it("each guide body's fields are sent as written, or as the contract's field the README names", async () => {
+    const novita = { baseUrl: provider.base(), apiKey: "sk_test" };
+    provider.answer("/v3/seedream-3-0-txt2img", { status: 200, body: { image_urls: ["https://x.example/i.jpeg"] } });
+    provider.answer("/v3/merge-face", { status: 200, body: { image_file: "aGk=", image_type: "png" } });
+    provider.answer("/v3/async/kling-v2.1-i2v-master", { status: 200, body: { task_id: "t1" } });
+    const seedream = guideBody("/v3/seedream-3-0-txt2img");
+    await seedreamTxt2Img(novita, { prompt: seedream.prompt, size: `${seedream.width}x${seedream.height}` });
+    const merge = guideBody("/v3/merge-face");
+    await mergeFace(novita, { faceImageBase64: merge.face_image_file, imageBase64: merge.image_file });
+    const kling = guideBody("/v3/async/kling-v2.1-i2v-master");
+    await submitImageToVideo(novita, { imageBase64: kling.image_file, prompt: kling.prompt, durationSeconds: Number(kling.duration) as 5 });
+
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    for (const [i, [endpoint, differences]] of Object.entries(NOVITA_DIFFERENCES).entries()) {
+      const guide = guideBody(endpoint);
+      const sent = provider.requests[i];
+      expect(sent.path).toBe(endpoint);
+      for (const [field, value] of Object.entries(guide)) {
+        if (!(field in differences)) expect(sent.body[field], `${endpoint} ${field}`).toEqual(value);
+        else if (differences[field]) expect(sent.body, `${endpoint} ${field} -> ${differences[field]}`).toHaveProperty(differences[field]!);
+        else expect(sent.body, `${endpoint} ${field}`).not.toHaveProperty(field);
+        if (field in differences) expect(readme.includes(`\`${field}\``), `the README's note on ${endpoint} ${field}`).toBe(true);
+      }
+    }
+    expect(provider.requests[0].body).toMatchObject({ size: "832x1216", response_format: "url" });
+    expect(provider.requests[2].body).toMatchObject({ image: "BASE64_SWAPPED_IMAGE", duration: "5", guidance_scale: 0.5 });
   });
 });
