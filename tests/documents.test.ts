@@ -9,6 +9,7 @@ import { call, env, FUNCTIONS, ffprobe, newUser, resetSims, sql, type TestUser, 
 import { download, finished, task } from "./movie-helpers";
 import { standInProvider } from "./stand-in-provider";
 import { mergeFace, seedreamTxt2Img, submitImageToVideo } from "../packages/shared/src/providers/novita";
+import { JIMENG_MODELS, submitJimeng } from "../packages/shared/src/providers/volcengine";
 
 const SEEDS = "/work/shared/seeds";
 const seed = (prefix: string) => readFileSync(`${SEEDS}/${readdirSync(SEEDS).find((f) => f.startsWith(prefix))}`, "utf8");
@@ -57,8 +58,9 @@ describe("the MovieFlow document's examples, as written", () => {
     const res = await call(user.token, "POST", ours(heading), body);
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     // The document's answer: the task and one segment per scene given.
-    // The document's answer, but `queued` where it says `processing`: a task waits for a slot first.
-    expect(res.body).toMatchObject({ taskId: expect.any(String), status: "queued", estimatedTime: expect.any(Number), segments: [{ id: "scene1", status: "queued", progress: 0 }] });
+    // The document's answer (`processing`, or `queued` while the task waits for a slot).
+    expect(["processing", "queued"]).toContain(res.body.status);
+    expect(res.body).toMatchObject({ taskId: expect.any(String), estimatedTime: expect.any(Number), segments: [{ id: "scene1", status: "queued", progress: 0 }] });
 
     // The given scene1 over the template's scene1: the document's prompt and audio, 10 s.
     const [{ inputs }] = await sql`select inputs from public.generations where id = ${res.body.taskId}`;
@@ -217,7 +219,7 @@ const NOVITA_DIFFERENCES: Record<string, Record<string, string | null>> = {
   "/v3/async/kling-v2.1-i2v-master": { model_name: null, image_file: "image", cfg_scale: "guidance_scale", extra: null },
 };
 
-describe("the cinematic guide's Novita requests, as the published contract has them", () => {
+describe("the documents' provider requests, as the published contracts have them", () => {
   const provider = standInProvider();
   it("each guide body's fields are sent as written, or as the contract's field the README names", async () => {
     const novita = { baseUrl: provider.base(), apiKey: "sk_test" };
@@ -245,5 +247,32 @@ describe("the cinematic guide's Novita requests, as the published contract has t
     }
     expect(provider.requests[0].body).toMatchObject({ size: "832x1216", response_format: "url" });
     expect(provider.requests[2].body).toMatchObject({ image: "BASE64_SWAPPED_IMAGE", duration: "5", guidance_scale: 0.5 });
+  });
+
+  it("the MovieFlow document's Jimeng bodies (T2V, first frame, first and last frame): each field as written or as the README's table says", async () => {
+    provider.answer("/", { status: 200, body: { code: 10000, data: { task_id: "7392616336519610409" }, message: "Success" } });
+    const section = MOVIEFLOW.slice(MOVIEFLOW.indexOf("## 火山引擎集成"), MOVIEFLOW.indexOf("### 数字人生成"));
+    const bodies = [...section.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => JSON.parse(m[1])).filter((b) => b.req_key);
+    expect(bodies.map((b) => b.model_version)).toEqual(["jimeng_t2v_v30_1080p", "jimeng_i2v_first_v30_1080", "jimeng_i2v_first_tail_v30_1080"]);
+    // The contract: req_key is the model; video_length is frames; aspect_ratio for text-to-video only.
+    const differences: Record<string, string | null> = { req_key: "req_key", model_version: "req_key", video_length: "frames", scale: null, ddim_steps: null, quality: null };
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    for (const body of bodies) {
+      const model = JIMENG_MODELS[body.model_version as keyof typeof JIMENG_MODELS];
+      await submitJimeng({ baseUrl: provider.base(), accessKey: "AKTEST", secretKey: "SKTEST" }, {
+        mode: model.mode, hd: model.hd, prompt: body.prompt ?? "", frames: body.video_length ?? 121, aspectRatio: body.aspect_ratio,
+        imagesBase64: body.binary_data_base64, seed: body.seed,
+      });
+      const sent = provider.requests.at(-1)!.body;
+      expect(sent.req_key).toBe(body.model_version);
+      for (const [field, value] of Object.entries(body)) {
+        if (field in differences) {
+          expect(readme.includes(`\`${field}`), `the README's note on ${field}`).toBe(true);
+          if (differences[field] === null) expect(sent, field).not.toHaveProperty(field);
+          else if (field === "video_length") expect(sent.frames).toBe(value);
+        } else if (field === "aspect_ratio" && model.mode !== "t2v") expect(sent, field).not.toHaveProperty(field);
+        else expect(sent[field], field).toEqual(value);
+      }
+    }
   });
 });
