@@ -19,7 +19,7 @@ const pad = () => {
   return `${chord}|${chord}`;
 };
 
-/** Every music name the MovieFlow document uses (commas in the expressions are escaped for the filter graph): `effects.backgroundMusic` and the asset example. */
+/** Every music name the MovieFlow document uses: `effects.backgroundMusic` and the asset example. */
 export const TRACKS: Record<string, () => string> = { chinese_traditional: pentatonic, background_music: pad };
 
 export async function seedMusic(serviceKey: string) {
@@ -30,6 +30,7 @@ export async function seedMusic(serviceKey: string) {
     await existing.body?.cancel();
     if (existing.ok) continue;
     const file = `${STACK_DIR}/${name}.flac`;
+    // Commas in an expression would end the filter in the filter graph: escaped.
     const made = await new Deno.Command("ffmpeg", {
       args: ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", `aevalsrc=${expr().replaceAll(",", "\\,")}:s=48000:d=16`,
              "-ac", "2", "-ar", "48000", "-c:a", "flac", file],

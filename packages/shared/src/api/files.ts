@@ -27,7 +27,6 @@ export function fileResolver(claims: JwtClaims): FileResolver {
   };
 }
 
-
 /** A track of the music library (the public `music` bucket, `<name>.flac`, FLAC 48 kHz stereo)
  * by name, the extension ignored. The movie reads its music from the caller's assets, so the
  * track is copied there at its first use (`<user id>/music/<name>.flac`). */
