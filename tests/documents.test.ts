@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { call, env, FUNCTIONS, ffprobe, newUser, resetSims, sql, type TestUser, writeFile } from "./helpers";
+import { call, env, FUNCTIONS, ffprobe, newUser, resetSims, ROOT, sql, type TestUser, writeFile } from "./helpers";
 import { download, finished, task } from "./movie-helpers";
 import { standInProvider } from "./stand-in-provider";
 import { mergeFace, seedreamTxt2Img, submitImageToVideo } from "../packages/shared/src/providers/novita";
@@ -136,6 +136,16 @@ describe("the MovieFlow document's examples, as written", () => {
     expect(canceled.body.status).toBe("canceled");
     expect((await task(user, movie.taskId)).logs.map((l: { message: string }) => l.message)).toContain("Task retry requested: quality_check_failed (scene3, scene5)");
   }, 120_000);
+
+  it("the CLI example `movieflow video-specify \"…\"` drafts a 60 s spec (bin/movieflow, --mock on the local stack)", async () => {
+    const [example] = sectionBlocks(MOVIEFLOW, "### /video-specify - 视频规格定义", "bash").filter((b) => !b.includes("<description>"));
+    expect(example).toMatch(/^movieflow video-specify "/);
+    const out = `/tmp/reelforge-doc-spec-${process.pid}.json`;
+    const printed = execFileSync("bash", ["-c", `${example.replace(/^movieflow /, "bin/movieflow ")} --mock --out ${out}`], { cwd: ROOT, encoding: "utf8" });
+    expect(printed).toMatch(/6 scenes, 60 s/);
+    const spec = JSON.parse(readFileSync(out, "utf8"));
+    expect(spec.scenes.reduce((sum: number, s: { duration: number }) => sum + s.duration, 0)).toBe(60);
+  });
 
   it("POST assets/upload with the document's form fields and GET assets with its query parameters", async () => {
     const user = await newUser();
