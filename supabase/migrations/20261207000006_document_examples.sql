@@ -2,7 +2,8 @@
 
 -- Progress a client sees (25.7) --------------------------------------------------------------
 -- One computation for every channel: Realtime broadcasts (`generation_update`, MovieFlow's
--- `progress`) and GET generations/{id}, generation/status, task/{id} all read app.progress_view.
+-- `progress`) and GET generations/{id} and task/{id} read app.progress_view (generation/status
+-- the same stored percent).
 -- The stored progress never moves backwards within a round (refresh_progress keeps the max);
 -- each change of progress, status or step bumps `progress_revision` under the row lock, so
 -- revisions follow commit order: a client that got a broadcast while a GET was in flight keeps
@@ -74,7 +75,8 @@ language plpgsql security definer set search_path = '' as $$
 declare
   view jsonb := app.progress_view(new);
 begin
-  if tg_op = 'UPDATE' and new.status = old.status and new.progress = old.progress then
+  -- A new step is a new phase to show, even when the percent stays.
+  if tg_op = 'UPDATE' and new.status = old.status and new.progress = old.progress and new.step is not distinct from old.step then
     return null;
   end if;
   if tg_op = 'INSERT' or new.status <> old.status then
