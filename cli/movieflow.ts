@@ -5,13 +5,13 @@
 // MOVIEFLOW_ANON_KEY and MOVIEFLOW_ACCESS_TOKEN (or MOVIEFLOW_EMAIL and MOVIEFLOW_PASSWORD).
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { type Progress, ReelforgeClient, ReelforgeError } from "../packages/client/src/index.ts";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { movieRequest } from "../packages/shared/src/movie.ts";
+import { movieRequest, MUSIC_TRACK } from "../packages/shared/src/movie.ts";
 import { demoSession } from "../demo/session.ts";
 import { AppError } from "../packages/shared/src/errors.ts";
 import { fromSpecKit } from "../packages/shared/src/spec-kit.ts";
-import { CliError, jsonLine, readSpec } from "./spec-file.ts";
+import { CliError, FILE_FIELDS, jsonLine, readSpec } from "./spec-file.ts";
 
 type Api = { url: string; token: string; userId: string; supabase: SupabaseClient };
 type Segment = { id: string; status: string; progress: number; videoUrl: string | null; error: { code: string; message: string } | null };
@@ -79,12 +79,15 @@ async function call<T>(api: Api, method: string, path: string, body?: unknown, s
 
 /** Local files a spec names (frames, music, avatars) go to the user's assets first. */
 async function uploadLocalFiles(api: Api, spec: Record<string, any>, specDir: string) {
-  const upload = async (value: unknown): Promise<unknown> => {
+  const upload = async (value: unknown, track = false): Promise<unknown> => {
     if (typeof value !== "string" || value.startsWith(`${api.userId}/`) || /^[0-9a-f-]{36}$/.test(value)) return value;
     const file = resolve(specDir, value);
     const bytes = await Deno.readFile(file).catch(() => {
+      // Not a local file: music may be a track of the server's music library, named.
+      if (track && MUSIC_TRACK.test(value)) return null;
       throw new CliError("INVALID_REQUEST", `cannot read ${file}`);
     });
+    if (!bytes) return value;
     const name = file.split("/").pop()!;
     const type = /\.(mp3|wav|m4a)$/i.test(name) ? "audio" : /\.(mp4|mov)$/i.test(name) ? "video" : "image";
     const form = new FormData();
@@ -96,9 +99,9 @@ async function uploadLocalFiles(api: Api, spec: Record<string, any>, specDir: st
     return json.id;
   };
   for (const scene of spec.scenes ?? []) {
-    for (const key of ["firstFrame", "lastFrame", "avatar"]) if (scene[key]) scene[key] = await upload(scene[key]);
+    for (const key of FILE_FIELDS.scene) if (scene[key]) scene[key] = await upload(scene[key]);
   }
-  if (spec.effects?.backgroundMusic) spec.effects.backgroundMusic = await upload(spec.effects.backgroundMusic);
+  for (const key of FILE_FIELDS.effects) if (spec.effects?.[key]) spec.effects[key] = await upload(spec.effects[key], true);
 }
 
 const pad = (s: unknown, n: number) => String(s).padEnd(n);
@@ -179,6 +182,9 @@ async function download(url: string, file: string) {
 }
 
 /** Opens a file with the desktop's viewer; without one (a server, CI), names it. */
+/** A file as the user named its folder: relative to the working directory when inside it. */
+const shortPath = (file: string) => (file.startsWith(`${Deno.cwd()}/`) ? relative(Deno.cwd(), file) : file);
+
 async function open(file: string) {
   let opened = false;
   try {
@@ -186,7 +192,7 @@ async function open(file: string) {
   } catch {
     // no xdg-open here
   }
-  if (!opened) console.log(`  preview: ${file}`);
+  if (!opened) console.log(`  preview: ${shortPath(file)}`);
 }
 
 /** Follows a task until it ends, live from Realtime through the SDK (reads only on joins, and
@@ -253,7 +259,7 @@ async function generate(args: string[]) {
   }
   const file = `${outDir}/${values.scene ? `${task.segments[0].id}.mp4` : "movie.mp4"}`;
   await download(task.videoUrl ?? task.segments[0].videoUrl!, file);
-  console.log(`completed in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${file}`);
+  console.log(`completed in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${shortPath(file)}`);
   if (task.metrics) console.log(`metrics: ${JSON.stringify(task.metrics)}`);
 }
 

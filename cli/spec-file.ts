@@ -1,5 +1,6 @@
 // Spec files of the CLI: JSON read with errors that name the line, checked locally before
 // anything is sent.
+import { dirname, resolve } from "node:path";
 import { movieRequest } from "../packages/shared/src/movie.ts";
 
 export class CliError extends Error {
@@ -83,7 +84,7 @@ export async function readSpec(file: string | undefined): Promise<{ spec: Record
   const spec: Record<string, any> = JSON.parse(text);
   if (!spec || typeof spec !== "object" || Array.isArray(spec)) throw new CliError("INVALID_REQUEST", `${file}: a spec is a JSON object`);
   if (!("template" in spec)) {
-    const checked = movieRequest.safeParse(spec);
+    const checked = movieRequest.safeParse(await asUploaded(spec, dirname(resolve(file))));
     if (!checked.success) {
       const issue = checked.error.issues[0];
       const line = jsonLine(text, issue.path.map(String)) ?? jsonLine(text, issue.path.slice(0, -1).map(String));
@@ -91,4 +92,20 @@ export async function readSpec(file: string | undefined): Promise<{ spec: Record
     }
   }
   return { spec, text };
+}
+
+/** The spec's fields that name files: local ones are uploaded as assets before it is sent. */
+export const FILE_FIELDS = { scene: ["firstFrame", "lastFrame", "avatar"], effects: ["backgroundMusic"] } as const;
+/** An asset id a local file stands for while the spec is checked (it is uploaded only after). */
+const UPLOADED = "00000000-0000-4000-8000-000000000000";
+
+/** The spec as it will be sent: each field naming a readable local file holds an asset id. */
+async function asUploaded(spec: Record<string, any>, specDir: string) {
+  const local = async (v: unknown) => typeof v === "string" && (await Deno.stat(resolve(specDir, v)).then((s) => s.isFile, () => false));
+  const copy = structuredClone(spec);
+  for (const scene of Array.isArray(copy.scenes) ? copy.scenes : []) {
+    for (const key of FILE_FIELDS.scene) if (await local(scene?.[key])) scene[key] = UPLOADED;
+  }
+  for (const key of FILE_FIELDS.effects) if (await local(copy.effects?.[key])) copy.effects[key] = UPLOADED;
+  return copy;
 }

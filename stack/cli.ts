@@ -12,6 +12,7 @@ import {
   STACK_DIR,
   stackEnv,
 } from "./env.ts";
+import { seedMusic } from "./music.ts";
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const IS_ROOT = Deno.uid() === 0;
@@ -246,6 +247,7 @@ async function start() {
   const env = await stackEnv();
   const lines = Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n");
   await Deno.writeTextFile(ENV_FILE, lines + "\n");
+  await seedMusic(env.SERVICE_ROLE_KEY);
   console.log(lines);
 }
 

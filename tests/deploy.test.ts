@@ -2,13 +2,13 @@
 // each function (checked with nothing but the upload), and the functions run with the
 // environment `supabase functions serve` and hosted projects give them.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { SignJWT } from "jose";
 import { parse } from "smol-toml";
 import { expect, it } from "vitest";
-import { captureDeploy } from "./deploy-capture";
+import { captureDeploy, managementApi } from "./deploy-capture";
 import { env, newUser, ROOT } from "./helpers";
 
 const DENO = `${ROOT}node_modules/.bin/deno`;
@@ -64,6 +64,62 @@ it("runs with what supabase functions serve sets: SUPABASE_URL=http://kong:8000,
   // URLs given out name the host's API port, not the Docker network's kong.
   expect(answers[3].body.servers).toEqual([{ url: "http://127.0.0.1:54321/functions/v1" }]);
 });
+
+/** The README's deploy block, one command per line (comments dropped). */
+function readmeDeploySteps(): string[] {
+  const readme = readFileSync(`${ROOT}README.md`, "utf8");
+  const section = readme.slice(readme.indexOf("## Deploy to a Supabase project"));
+  const block = section.match(/```sh\n([\s\S]*?)\n```/)![1];
+  return block.split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+}
+
+it("the README's deploy steps, line by line with the pinned CLI: login, link, db push to the linked project, secrets, functions deploy without Docker", async () => {
+  const steps = readmeDeploySteps();
+  expect(steps.map((l) => l.split(" ").slice(0, 4).join(" "))).toEqual([
+    "npx supabase login --token", "npx supabase link --project-ref", "npx supabase db push", "npx supabase secrets set", "npx supabase functions deploy",
+  ]);
+  // A checkout of the project as an operator has it (link writes supabase/.temp into it).
+  const project = mkdtempSync(path.join(tmpdir(), "reelforge-project-"));
+  for (const f of execFileSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).trim().split("\n")) {
+    if (f.startsWith("supabase/") || f.startsWith("packages/shared/") || f === "deno.json") cpSync(`${ROOT}${f}`, path.join(project, f));
+  }
+  symlinkSync(`${ROOT}node_modules`, path.join(project, "node_modules"));
+  const api = await managementApi(mkdtempSync(path.join(tmpdir(), "reelforge-uploads-")));
+  try {
+    const run = async (line: string) => {
+      const args = line.replace(/^npx supabase /, "").replace("<access token>", api.token).replace("<ref>", api.ref)
+        .replace("<database password>", "postgres").split(/\s+/);
+      // Answers the confirmation an operator's terminal would ask for (this is no terminal).
+      const confirmed = /^(db push|secrets set|functions deploy)/.test(args.slice(0, 2).join(" ")) ? [...args, "--yes"] : args;
+      return { line, ...(await api.cli(project, confirmed)) };
+    };
+    const [login, link, push, secrets, deploy] = steps;
+
+    const loggedIn = await run(login);
+    expect(loggedIn.code, loggedIn.output).toBe(0);
+    expect(api.requests).toContain("GET /v1/profile");
+
+    const linked = await run(link);
+    expect(linked.code, linked.output).toBe(0);
+    expect(readFileSync(path.join(project, "supabase/.temp/project-ref"), "utf8").trim()).toBe(api.ref);
+
+    // The linked project's database, not the local one; its pooler host does not resolve here.
+    const pushed = await run(push);
+    expect(pushed.output).toContain(`Target: project reelforge (${api.ref})`);
+    expect(pushed.output).not.toMatch(/127\.0\.0\.1:54322|Local database/i);
+
+    const set = await run(secrets);
+    expect(set.code, set.output).toBe(0);
+    expect(Object.keys(api.secrets).sort()).toEqual(["GEMINI_API_KEY", "KIE_API_KEY", "NOVITA_API_KEY"]);
+
+    const deployed = await run(deploy);
+    expect(deployed.code, deployed.output).toBe(0);
+    const config = (parse(readFileSync(`${ROOT}supabase/config.toml`, "utf8")) as { functions: Record<string, unknown> }).functions;
+    expect(Object.keys(api.uploads).sort()).toEqual(Object.keys(config).sort());
+  } finally {
+    api.close();
+  }
+}, 300_000);
 
 function jwtAlg(token: string) {
   return JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString()).alg;

@@ -74,7 +74,7 @@ describe("a 60 s movie", () => {
     const progress = sent.filter((m) => m.event === "progress").map((m) => m.payload);
     expect(progress.at(-1)).toMatchObject({ type: "progress", taskId: created.taskId, data: { overall: 100, phase: "completed",
       segments: Object.fromEntries(["s1", "s2", "s3", "s4", "s5", "s6"].map((id) => [id, 100])) } });
-    expect(progress.some((p) => p.data.phase === "generating" && /of 6 scenes ready/.test(p.data.message))).toBe(true);
+    expect(progress.some((p) => p.data.phase === "generating_segments" && /of 6 scenes ready/.test(p.data.message))).toBe(true);
   });
 });
 

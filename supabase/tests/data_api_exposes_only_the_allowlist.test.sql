@@ -25,7 +25,7 @@ select is((
   || 'credit_ledger(amount,billing_round,call_id,created_at,generation_id,id,kind,reason,step,task_index,user_id) '
   || 'generation_batches(created_at,id,parallel,user_id) '
   || 'generation_events(attempt,created_at,generation_id,id,message,progress,status,step,task_index,user_id) '
-  || 'generations(batch_id,billing_round,completed_at,created_at,credits_charged,credits_refunded,credits_reserved,deadline,error_code,error_message,id,idempotency_key,inputs,outputs,pipeline,price_plan,progress,remaining_steps,request_fingerprint,started_at,status,step,updated_at,user_id,visibility) '
+  || 'generations(batch_id,billing_round,completed_at,created_at,credits_charged,credits_refunded,credits_reserved,deadline,error_code,error_message,eta_seconds,id,idempotency_key,inputs,outputs,pipeline,price_plan,progress,progress_revision,remaining_steps,request_fingerprint,started_at,status,step,updated_at,user_id,visibility) '
   || 'movie_templates(created_at,description,id,name,slug,spec,updated_at,user_id,variables) '
   || 'price_list(credits,label,pipeline,sku)',
   'authenticated reads only these columns (rows further limited to their own by RLS)');

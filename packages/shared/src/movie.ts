@@ -64,6 +64,11 @@ const storagePath = z.string().min(1).max(512).regex(/^[0-9a-f-]{36}\/[\w./-]+$/
   .refine((p) => !p.includes(".."), "must not contain ..");
 /** An asset's id, or its path in the assets bucket. */
 const fileRef = z.union([z.uuid(), storagePath], { error: "must be an asset id or <your user id>/<file> in the assets bucket" });
+/** A track of the music library by name (the seed's "chinese_traditional.mp3"): an extension,
+ * if any, is ignored, since the library stores every track as FLAC. */
+export const MUSIC_TRACK = /^[a-z0-9][a-z0-9_-]{0,62}(\.(mp3|flac|wav|m4a|aac|ogg))?$/i;
+const musicRef = z.union([z.uuid(), storagePath, z.string().regex(MUSIC_TRACK)],
+  { error: "must be an asset id, <your user id>/<file> in the assets bucket, or the name of a track of the music library" });
 const seed = z.number().int().min(-1).max(2 ** 32 - 1);
 const prompt = z.string().trim().min(1, "must not be empty").max(800, "must be at most 800 characters (Jimeng's limit)");
 
@@ -115,7 +120,7 @@ export const movieRequest = z.strictObject({
   }).default({ platform: "douyin", aspectRatio: "9:16", resolution: "1080x1920", fps: 24, quality: "high" }),
   effects: z.strictObject({
     transitions: z.boolean().default(true),
-    backgroundMusic: fileRef.nullable().default(null),
+    backgroundMusic: musicRef.nullable().default(null),
     watermark: z.union([z.boolean(), z.string().trim().min(1).max(40)]).default(false),
   }).default({ transitions: true, backgroundMusic: null, watermark: false }),
 });
@@ -144,8 +149,15 @@ const segment = z.strictObject({
   }
 });
 
+/** A batch item names its segment `id`, as the seed's batch example does, or `segmentId`. */
+const batchItem = z.preprocess((v) => {
+  if (!v || typeof v !== "object" || !("id" in v)) return v;
+  const { id, ...rest } = v as Record<string, unknown>;
+  return "segmentId" in rest ? v : { segmentId: id, ...rest };
+}, segment);
+
 export const segmentRequest = z.discriminatedUnion("batch", [
-  z.strictObject({ batch: z.literal(true), segments: z.array(segment).min(1).max(MAX_BATCH_SEGMENTS, `at most ${MAX_BATCH_SEGMENTS} segments per batch`) }),
+  z.strictObject({ batch: z.literal(true), segments: z.array(batchItem).min(1).max(MAX_BATCH_SEGMENTS, `at most ${MAX_BATCH_SEGMENTS} segments per batch`) }),
   segment,
 ]);
 export type SegmentRequest = z.infer<typeof segment>;

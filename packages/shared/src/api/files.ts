@@ -3,8 +3,8 @@ import { z } from "zod";
 import { asUser } from "../db.ts";
 import { AppError } from "../errors.ts";
 import type { JwtClaims } from "../jwt.ts";
-import type { FileResolver } from "../movie.ts";
-import { objectExists } from "../storage.ts";
+import { type FileResolver, MUSIC_TRACK } from "../movie.ts";
+import { downloadObject, objectExists, uploadObject } from "../storage.ts";
 
 export type AssetType = "image" | "audio" | "video";
 const uuid = z.uuid();
@@ -14,6 +14,7 @@ const uuid = z.uuid();
 export function fileResolver(claims: JwtClaims): FileResolver {
   return async (ref, field, kind) => {
     const byId = uuid.safeParse(ref).success;
+    if (kind === "audio" && !byId && MUSIC_TRACK.test(ref)) return await libraryTrack(claims, ref, field);
     if (!byId && !ref.startsWith(`${claims.sub}/`)) throw new AppError("FORBIDDEN", `${field} must be in your own folder of the assets bucket`);
     const [asset] = await asUser(claims, (sql) => sql<{ path: string; type: AssetType; sha256: string }[]>`
       select path, type, sha256 from public.assets where ${byId ? sql`id = ${ref}` : sql`path = ${ref}`}`);
@@ -26,3 +27,20 @@ export function fileResolver(claims: JwtClaims): FileResolver {
   };
 }
 
+/** A track of the music library (the public `music` bucket, `<name>.flac`, FLAC 48 kHz stereo)
+ * by name, the extension ignored. The movie reads its music from the caller's assets, so the
+ * track is copied there at its first use (`<user id>/music/<name>.flac`). */
+async function libraryTrack(claims: JwtClaims, ref: string, field: string) {
+  const name = ref.replace(/\.[a-z0-9]+$/i, "").toLowerCase();
+  const path = `${claims.sub}/music/${name}.flac`;
+  if (!(await objectExists("assets", path))) {
+    const track = await downloadObject("music", `${name}.flac`).catch((err) => {
+      if (err instanceof AppError && err.code === "NOT_FOUND") {
+        throw new AppError("NOT_FOUND", `${field}: no track "${name}" in the music library (the music bucket), and not an asset`);
+      }
+      throw err;
+    });
+    await uploadObject("assets", path, track, "audio/flac");
+  }
+  return { path, sha256: null };
+}

@@ -15,7 +15,13 @@ type Row = Pick<GenerationRow, "id" | "user_id" | "pipeline" | "step" | "progres
   outputs: Record<string, any>;
   queue_position: number | null;
   credits_held: number;
+  live: ProgressView;
 };
+
+/** Progress as every channel shows it (SQL app.progress_view, also in the Realtime broadcasts):
+ * the percent, a revision that grows with each change (keep the view with the highest), the
+ * phase and its label, and the estimated seconds left. */
+export type ProgressView = { progress: number; revision: number; phase: string; phaseLabel: string; etaSeconds: number | null };
 
 export const cinematicRequest = z.strictObject({
   idea: z.string().trim().min(3, "must be at least 3 characters").max(1000),
@@ -47,6 +53,10 @@ export async function generationView(row: Row) {
     status: row.status,
     step: row.step,
     progress: row.progress,
+    progress_revision: row.live.revision,
+    phase: row.live.phase,
+    phase_label: row.live.phaseLabel,
+    eta_seconds: row.live.etaSeconds,
     queue_position: row.queue_position,
     inputs: row.inputs,
     script: script ?? null,
@@ -75,7 +85,7 @@ const COLUMNS = `id, user_id, pipeline, app.api_status(status::text) as status, 
   error_message, credits_charged, credits_refunded, visibility, created_at, updated_at, completed_at,
   case when status = 'queued' then (select count(*)::integer from public.generations q
     where q.user_id = g.user_id and q.status = 'queued' and q.created_at <= g.created_at) end as queue_position,
-  ${CREDITS_HELD} as credits_held`;
+  ${CREDITS_HELD} as credits_held, app.progress_view(g) as live`;
 
 export function generationsApp() {
   const app = functionApp("generations");

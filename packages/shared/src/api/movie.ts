@@ -10,7 +10,7 @@ import type { JwtClaims } from "../jwt.ts";
 import { estimatedSeconds, type MovieInputs, movieInputs, segmentInputs, segmentRequest, type SegmentRequest } from "../movie.ts";
 import { downloadObject, removeFolder, signedUrl } from "../storage.ts";
 import { editedAsset, editRequest } from "./assets.ts";
-import { CREDITS_HELD } from "./generations.ts";
+import { CREDITS_HELD, type ProgressView } from "./generations.ts";
 import { fileResolver } from "./files.ts";
 import { planRoutes } from "./plan.ts";
 import { resolveSpec, templateRoutes } from "./templates.ts";
@@ -22,6 +22,8 @@ type Run = Pick<GenerationRow, "id" | "status" | "step" | "progress" | "error_co
   changed_at?: string;
   /** What its reservation holds now (read answers only). */
   credits_held?: number;
+  /** Progress as every channel shows it (read answers only): app.progress_view. */
+  live?: ProgressView;
   inputs: MovieInputs;
   outputs: Record<string, unknown>;
 };
@@ -34,7 +36,7 @@ type Event = { step: string | null; task_index: number | null; status: string; a
 const RUN_COLUMNS = `id, pipeline, batch_id, status, step, progress, inputs, outputs, error_code, error_message, credits_reserved,
   credits_charged, credits_refunded, created_at, updated_at, completed_at`;
 /** Reads only: a run created in the same statement is not in a stable function's snapshot. */
-const READ_COLUMNS = `${RUN_COLUMNS}, app.run_changed_at(id) as changed_at, ${CREDITS_HELD} as credits_held`;
+const READ_COLUMNS = `${RUN_COLUMNS}, app.run_changed_at(id) as changed_at, ${CREDITS_HELD} as credits_held, app.progress_view(g) as live`;
 
 /** The seed's status vocabulary: a running movie is processing, then merging. */
 export function movieStatus(run: Pick<Run, "status" | "step">): string {
@@ -77,7 +79,7 @@ function logLine(inputs: MovieInputs, e: Event) {
     : e.step === "narration" ? `Narration of ${scene(inputs.narrations)}`
     : "Merge";
   const verb: Record<string, string> = {
-    queued: e.message ? "will be retried" : "queued", running: e.step ? "started" : "processing", waiting: "generating at Jimeng",
+    retry_requested: "retry requested", queued: e.message ? "will be retried" : "queued", running: e.step ? "started" : "processing", waiting: "generating at Jimeng",
     completed: "completed", failed: "failed", canceled: "canceled",
   };
   const level = e.status === "failed" ? "error" : e.status === "queued" && e.message ? "warn" : "info";
@@ -102,6 +104,9 @@ async function taskView(c: Context<Env>, run: Run) {
     status,
     progress: run.progress,
     currentPhase: PHASES[status] ?? status,
+    phaseLabel: run.live?.phaseLabel ?? null,
+    estimatedTimeLeft: run.live?.etaSeconds ?? null,
+    progressRevision: run.live?.revision ?? null,
     segments: await Promise.all(segments.map(async (s) => ({
       id: s.scene_id,
       status: s.status,
@@ -127,8 +132,9 @@ async function taskView(c: Context<Env>, run: Run) {
 
 function segmentAnswer(run: Run) {
   const estimatedTime = estimatedSeconds(run.inputs);
-  // The engine submits to Jimeng right after this answer: its task id is not known yet.
-  return run.inputs.scenes.map((s) => ({ taskId: run.id, segmentId: s.id, status: run.status, volcanoTaskId: null, estimatedTime }));
+  // The engine submits to Jimeng right after this answer: its task id is not known yet. The
+  // seed's word for a segment accepted for generation is `submitted`.
+  return run.inputs.scenes.map((s) => ({ taskId: run.id, segmentId: s.id, status: "submitted", volcanoTaskId: null, estimatedTime }));
 }
 
 export function videoApp() {
@@ -253,14 +259,17 @@ export function taskApp() {
 
   app.post("/:id/retry", async (c) => {
     const run = await ownRun(c, parseId(c.req.param("id")));
-    const { segmentIds } = await parseBody(c, retryRequest);
+    const { segmentIds, reason } = await parseBody(c, retryRequest);
     const indexes = segmentIds.map((id) => {
       const i = run.inputs.scenes.findIndex((s) => s.id === id);
       if (i < 0) throw new AppError("INVALID_REQUEST", `segmentIds: this task has no scene ${id}`);
       return i;
     });
-    await asUser(c.get("claims"), (sql) =>
-      indexes.length ? sql`select from app.retry_segments(${run.id}, ${indexes})` : sql`select from app.retry_generation(${run.id})`);
+    await asUser(c.get("claims"), async (sql) => {
+      await (indexes.length ? sql`select from app.retry_segments(${run.id}, ${indexes})` : sql`select from app.retry_generation(${run.id})`);
+      // Why the owner asked, in the task's logs.
+      if (reason) await sql`select app.log_retry_reason(${run.id}, ${reason}, ${segmentIds})`;
+    });
     return c.json(await taskView(c, await ownRun(c, run.id)));
   });
 

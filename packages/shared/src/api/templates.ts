@@ -7,7 +7,7 @@ import { AppError } from "../errors.ts";
 import { conditionalJson, type Env, parseBody, validate } from "../http.ts";
 import type { JwtClaims } from "../jwt.ts";
 import { type MovieRequest, movieRequest } from "../movie.ts";
-import { checkTemplate, renderTemplate, sampleValues, type TemplateVariables, templateVariables, variableValues } from "../templates.ts";
+import { checkTemplate, renderTemplate, resolveValues, sampleValues, type TemplateVariables, templateVariables, variableValues } from "../templates.ts";
 
 type TemplateRow = {
   slug: string; user_id: string | null; name: string; description: string; variables: TemplateVariables;
@@ -17,11 +17,13 @@ type TemplateRow = {
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1 to 63 of a-z, 0-9 and - (not first)");
 
 /** A spec naming a template: the template's scenes with these variables; projectName, config
- * and effects given here replace the template's. */
+ * and effects given here replace the template's; `scenes` given here (the MovieFlow document's
+ * example) are the movie's scenes, each over the template's scene of the same id. */
 export const templateRequest = z.strictObject({
   template: slug,
   variables: variableValues.default({}),
   projectName: z.string().optional(),
+  scenes: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
   config: z.record(z.string(), z.unknown()).optional(),
   effects: z.record(z.string(), z.unknown()).optional(),
 });
@@ -50,11 +52,30 @@ export async function resolveSpec(claims: JwtClaims, json: unknown): Promise<Mov
   if (!json || typeof json !== "object" || !("template" in json)) return validate(movieRequest, json);
   const req = validate(templateRequest, json);
   const t = await loadTemplate(claims, req.template);
-  const rendered = renderTemplate(t.spec, t.variables, req.variables);
+  const rendered = req.scenes ? renderWithScenes(t, req.scenes, req.variables) : renderTemplate(t.spec, t.variables, req.variables);
   const merged = { ...rendered, ...(req.projectName ? { projectName: req.projectName } : {}),
     ...(req.config ? { config: { ...(rendered.config as object), ...req.config } } : {}),
     ...(req.effects ? { effects: { ...(rendered.effects as object), ...req.effects } } : {}) };
   return validate(movieRequest, merged);
+}
+
+type Scene = Record<string, unknown>;
+
+/** The given scenes over the template's: each given scene is its template scene of the same id
+ * with the given fields replacing the template's (`audio` field by field); the template's other
+ * scenes are left out, and only the variables the result uses are needed. */
+function renderWithScenes(t: TemplateRow, given: Scene[], values: Record<string, string | string[]>) {
+  const own = new Map((t.spec.scenes as Scene[] ?? []).filter((s) => s.forEach === undefined).map((s) => [s.id, s]));
+  const scenes = given.map((g) => {
+    const base = own.get(g.id) ?? {};
+    const audio = base.audio && g.audio && typeof g.audio === "object" ? { audio: { ...(base.audio as Scene), ...(g.audio as Scene) } } : {};
+    return { ...base, ...g, ...audio };
+  });
+  resolveValues(t.variables, { ...sampleValues(t.variables), ...values }); // unknown and mistyped values are refused
+  const spec = { ...t.spec, scenes };
+  const used = JSON.stringify(spec);
+  const variables = Object.fromEntries(Object.entries(t.variables).filter(([name]) => new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`).test(used)));
+  return renderTemplate(spec, variables, Object.fromEntries(Object.entries(values).filter(([name]) => name in variables)));
 }
 
 export function templateRoutes(app: Hono<Env>) {
