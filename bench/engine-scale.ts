@@ -76,8 +76,8 @@ async function clear(sql: postgres.Sql) {
   });
 }
 
-export async function benchEngineScale(sql: postgres.Sql, apiUrl: string) {
-  const users = await Promise.all(Array.from({ length: 4 }, async () => (await signUp(apiUrl, "scale")).id));
+export async function benchEngineScale(sql: postgres.Sql, env: Record<string, string>) {
+  const users = await Promise.all(Array.from({ length: 4 }, async () => (await signUp(env, "scale")).id));
   const claim = `select count(*) from engine.start_tasks('${HANDLER}', 10)`;
   try {
     await seedClaims(sql, users, { inFlight: 0, queued: 5 });
@@ -97,6 +97,6 @@ export async function benchEngineScale(sql: postgres.Sql, apiUrl: string) {
 if (import.meta.main) {
   const env = await stackEnv();
   const sql = postgres(env.DB_URL, { max: 2, onnotice: () => {} });
-  console.log(JSON.stringify(await benchEngineScale(sql, env.API_URL)));
+  console.log(JSON.stringify(await benchEngineScale(sql, env)));
   await sql.end();
 }

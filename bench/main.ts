@@ -4,6 +4,7 @@
 import postgres from "postgres";
 import { resetSimulators, setNetDropRate, signUp } from "../stack/control.ts";
 import { ROOT, STACK_DIR, stackEnv } from "../stack/env.ts";
+import { benchEngineScale } from "./engine-scale.ts";
 import { benchMovieMerge, movieMergeRows } from "./movie-merge.ts";
 
 const run = async (cmd: string, args: string[]) => {
@@ -210,6 +211,9 @@ async function tick(due: number) {
 results.reconcile = { in_flight: 100_000, tick_0_due_ms: await tick(0), tick_1k_due_ms: await tick(1000), tick_10k_due_ms: await tick(10_000) };
 await sql`delete from public.generations where user_id = ${benchUser.id}`;
 
+// Claims and estimate_waits at scale (bench/engine-scale.ts) ---------------------------------
+Object.assign(results, await benchEngineScale(sql, env));
+
 // 5. Movie merge: the media worker's ffmpeg work (bench/movie-merge.ts) ------------------------
 results.movie_merge = await benchMovieMerge();
 
@@ -221,6 +225,8 @@ const targets = [
   ["throughput at zero provider latency", `${r.throughput.completed_per_s} generations/s (${r.throughput.sql_transactions_per_generation} SQL transactions each); CPU s used of ${r.throughput.cpu_s_available}: ${Object.entries(r.throughput.cpu_s).map(([k, v]) => `${k} ${v}`).join(", ")}`, ">= 50/s", r.throughput.completed_per_s >= 50],
   ["webhook ingest, half duplicates", `${r.webhook_ingest.rps} req/s, p99 ${r.webhook_ingest.p99_ms} ms (${r1(r.webhook_ingest.rps / r.bare_deno.rps * 100)}% of bare Deno)`, ">= 2000 req/s, p99 <= 25 ms", r.webhook_ingest.rps >= 2000 && r.webhook_ingest.p99_ms <= 25],
   ["reconcile tick, 100k in flight", `0 due ${r.reconcile.tick_0_due_ms} ms, 1k due ${r.reconcile.tick_1k_due_ms} ms, 10k due ${r.reconcile.tick_10k_due_ms} ms`, "<= 50 ms (1k due)", r.reconcile.tick_1k_due_ms <= 50],
+  ["claim at 100k in flight", `${r.claim_ms.inflight_100k} ms (${r1(r.claim_ms.inflight_100k / r.claim_ms.inflight_0)}x the ${r.claim_ms.inflight_0} ms at 0)`, "<= 1.5x at 0", r.claim_ms.inflight_100k <= 1.5 * r.claim_ms.inflight_0],
+  ["estimate_waits, 33k waiting", `${r.estimate_waits_ms_33k} ms`, "<= 100 ms", r.estimate_waits_ms_33k <= 100],
   ...movieMergeRows(r.movie_merge),
   ["baseline: pgbench", `${r.pgbench.select_only_tps} TPS select-only, ${r.pgbench.tpcb_like_tps} TPS TPC-B-like`, "", true],
   ["baseline: bare Deno server", `${r.bare_deno.rps} req/s, p99 ${r.bare_deno.p99_ms} ms`, "", true],
