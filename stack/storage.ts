@@ -9,6 +9,7 @@
 //   their own token, valid for one object until it expires.
 import { parse as parseToml } from "smol-toml";
 import { accessTokenClaims, type JwtClaims, signJwt, verifyJwt } from "../packages/shared/src/jwt.ts";
+import { type FormPart, MultipartError, multipartBoundary, readMultipart } from "../packages/shared/src/multipart.ts";
 import { authKeys } from "./auth.ts";
 import { JWT_SECRET, ROOT, STORAGE_DIR } from "./env.ts";
 
@@ -121,29 +122,32 @@ async function upload(req: Request, o: ObjectRef) {
   let type = mimeOf(req.headers.get("content-type"));
   let body: ReadableStream<Uint8Array> = req.body;
   const multipart = type === "multipart/form-data";
+  let form: AsyncGenerator<FormPart> | undefined;
   if (multipart) {
-    // The form is read whole (storage-js sends one only for Blob/File bodies): cap it first.
-    let size = 0;
-    const capped = req.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, out) {
-        if ((size += chunk.byteLength) > limit + 64 * 1024) throw new TooLarge();
-        out.enqueue(chunk);
-      },
-    }));
-    let form: FormData;
+    // storage-js sends a Blob or File as a form whose file part has an empty name (beside
+    // cacheControl and metadata fields): read as it streams, the file part's type is the object's.
+    const boundary = multipartBoundary(req.headers.get("content-type"));
+    if (!boundary) return storageError(400, "invalid_request", "The form has no boundary");
+    form = readMultipart(req.body, boundary);
+    let part: FormPart | undefined;
     try {
-      form = await new Response(capped, { headers: { "content-type": req.headers.get("content-type")! } }).formData();
-    } catch (err) {
-      if (err instanceof TooLarge || (err as Error)?.cause instanceof TooLarge) return tooLarge();
+      // Not for-await: leaving that loop would end the form, and with it the part's stream.
+      for (let next = await form.next(); !next.done; next = await form.next()) {
+        if (next.value.filename !== null || next.value.name === "") {
+          part = next.value;
+          break;
+        }
+      }
+    } catch {
       return storageError(400, "invalid_request", "The form could not be read");
     }
-    const part = [...form.values()].find((v): v is File => v instanceof File);
     if (!part) return storageError(400, "invalid_request", "No file in the form");
-    type = mimeOf(part.type);
-    body = part.stream();
+    type = mimeOf(part.contentType);
+    body = part.body;
   }
   if (bucket.allowedMimeTypes && !bucket.allowedMimeTypes.includes(type)) {
     await body.cancel().catch(() => {});
+    await form?.return(undefined);
     return storageError(415, "invalid_mime_type", `mime type ${type} is not supported`);
   }
   if (!multipart && Number(req.headers.get("content-length")) > limit) {
@@ -159,7 +163,10 @@ async function upload(req: Request, o: ObjectRef) {
     tmp = await writeLimited(body, target, limit);
   } catch (err) {
     if (err instanceof TooLarge) return tooLarge();
+    if (err instanceof MultipartError) return storageError(400, "invalid_request", "The form could not be read");
     throw err;
+  } finally {
+    await form?.return(undefined);
   }
   try {
     if (upsert) await Deno.rename(tmp, target);
