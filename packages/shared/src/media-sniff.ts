@@ -41,35 +41,34 @@ function mp3Frame(b: Uint8Array, at: number): { bytes: number; samples: number; 
   return bytes > 4 ? { bytes, samples, rate, mpeg1, mono: (b[at + 3] >> 6) === 3 } : null;
 }
 
-/** Where MPEG audio starts: after an ID3v2 tag, at three frames in a row. */
+/** Where an ID3v2 tag ends (0 without one). */
+const id3End = (b: Uint8Array) => (ascii(b, 0, 3) === "ID3" ? 10 + ((b[6] & 0x7f) << 21 | (b[7] & 0x7f) << 14 | (b[8] & 0x7f) << 7 | (b[9] & 0x7f)) : 0);
+
+/** Where MPEG audio starts: right at the start or right after an ID3v2 tag, with three frames
+ * in a row (or frames to the end). Nothing else may come first: ffmpeg's probe would read a
+ * playlist or other text put before the frames. */
 function mp3Start(b: Uint8Array): number | null {
-  let at = 0;
-  if (ascii(b, 0, 3) === "ID3") at = 10 + ((b[6] & 0x7f) << 21 | (b[7] & 0x7f) << 14 | (b[8] & 0x7f) << 7 | (b[9] & 0x7f));
-  for (const limit = Math.min(b.length, at + 4096); at < limit; at++) {
-    let next = at;
-    let frames = 0;
-    for (let f = mp3Frame(b, next); f && frames < 3; f = mp3Frame(b, next)) {
-      frames++;
-      next += f.bytes;
-    }
-    if (frames === 3 || (frames > 0 && next === b.length)) return at;
+  const at = id3End(b);
+  let next = at;
+  let frames = 0;
+  for (let f = mp3Frame(b, next); f && frames < 3; f = mp3Frame(b, next)) {
+    frames++;
+    next += f.bytes;
   }
-  return null;
+  return frames === 3 || (frames > 0 && next >= b.length) ? at : null;
 }
 
-function mp3Duration(b: Uint8Array, start: number): number | undefined {
+/** The duration a VBR header (Xing/Info or VBRI) in the first frame declares, if any. */
+function mp3DeclaredDuration(b: Uint8Array, start: number): number | undefined {
   const first = mp3Frame(b, start);
   if (!first) return undefined;
-  // A Xing/Info (VBR) header in the first frame counts the frames.
   const side = first.mpeg1 ? (first.mono ? 17 : 32) : (first.mono ? 9 : 17);
   const xing = start + 4 + side;
   if (["Xing", "Info"].includes(ascii(b, xing, 4)) && (u32be(b, xing + 4) & 1)) {
     return (u32be(b, xing + 8) * first.samples) / first.rate;
   }
   if (ascii(b, start + 36, 4) === "VBRI") return (u32be(b, start + 36 + 14) * first.samples) / first.rate;
-  let seconds = 0;
-  for (let at = start, f = first; f; at += f.bytes, f = mp3Frame(b, at)!) seconds += f.samples / f.rate;
-  return seconds;
+  return undefined;
 }
 
 // ---------------------------------------------------------------- ISO BMFF (MP4, MOV, M4A)
@@ -141,26 +140,31 @@ function webpSize(b: Uint8Array): Probed {
   return {};
 }
 
-// ---------------------------------------------------------------- the two entry points
+// ---------------------------------------------------------------- telling what a file is
 
-export function sniffMedia(b: Uint8Array): Sniffed | null {
+/** What its first bytes say a file is (its structure is checked to the end by inspectMedia). */
+function sniffHead(b: Uint8Array): Sniffed | null {
   if (ascii(b, 0, 8) === "\x89PNG\r\n\x1a\n") return { kind: "image", mime: "image/png", ext: "png" };
   if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { kind: "image", mime: "image/jpeg", ext: "jpg" };
   if (ascii(b, 0, 4) === "RIFF" && ascii(b, 8, 4) === "WEBP") return { kind: "image", mime: "image/webp", ext: "webp" };
   if (ascii(b, 0, 4) === "RIFF" && ascii(b, 8, 4) === "WAVE") return { kind: "audio", mime: "audio/wav", ext: "wav" };
-  if (ascii(b, 4, 4) === "ftyp") {
-    const brand = ascii(b, 8, 4);
-    const { tracks } = bmffTracks(b);
-    const video = tracks.some((t) => t.handler === "vide");
-    if (brand === "M4A " || (!video && tracks.some((t) => t.handler === "soun"))) return { kind: "audio", mime: "audio/mp4", ext: "m4a" };
-    if (brand === "qt  ") return { kind: "video", mime: "video/quicktime", ext: "mov" };
-    return { kind: "video", mime: "video/mp4", ext: "mp4" };
-  }
+  if (ascii(b, 4, 4) === "ftyp") return bmffSniff(b);
   if (mp3Start(b) !== null) return { kind: "audio", mime: "audio/mpeg", ext: "mp3" };
   return null;
 }
 
-export function probeMedia(b: Uint8Array, sniffed: Sniffed): Probed {
+/** An ISO BMFF file by its brand and tracks (read from its moov box). */
+function bmffSniff(b: Uint8Array): Sniffed {
+  const brand = ascii(b, 8, 4);
+  const { tracks } = bmffTracks(b);
+  const video = tracks.some((t) => t.handler === "vide");
+  if (brand === "M4A " || (!video && tracks.some((t) => t.handler === "soun"))) return { kind: "audio", mime: "audio/mp4", ext: "m4a" };
+  if (brand === "qt  ") return { kind: "video", mime: "video/quicktime", ext: "mov" };
+  return { kind: "video", mime: "video/mp4", ext: "mp4" };
+}
+
+/** What a file's header declares: dimensions, or a duration its container states. */
+function probeHead(b: Uint8Array, sniffed: Sniffed): Probed {
   switch (sniffed.ext) {
     case "png":
       return ascii(b, 12, 4) === "IHDR" ? { width: u32be(b, 16), height: u32be(b, 20) } : {};
@@ -175,10 +179,8 @@ export function probeMedia(b: Uint8Array, sniffed: Sniffed): Probed {
       const byteRate = fmt ? u32le(b, fmt.body + 8) : 0;
       return byteRate && data ? { durationSeconds: data.size / byteRate } : {};
     }
-    case "mp3": {
-      const start = mp3Start(b);
-      return start === null ? {} : { durationSeconds: mp3Duration(b, start) };
-    }
+    case "mp3":
+      return { durationSeconds: mp3DeclaredDuration(b, id3End(b)) };
     default: {
       const { moov, tracks } = bmffTracks(b);
       const video = tracks.find((t) => t.handler === "vide");
@@ -196,4 +198,218 @@ function boxesLe(b: Uint8Array): { id: string; body: number; size: number }[] {
     at += 8 + size + (size & 1);
   }
   return found;
+}
+
+// ---------------------------------------------------------------- whole files, as they stream
+
+/** The start of a file kept to tell what it is; an MP3 keeps its ID3 tag (cover art) too. */
+const HEAD_BYTES = 256 * 1024;
+const MAX_ID3_BYTES = 4 * 1024 * 1024;
+/** An MP4's index (moov), kept when it comes after the media; a 50 MB video's is well under 1 MB. */
+const MAX_MOOV_BYTES = 8 * 1024 * 1024;
+/** Tags an MP3 may end with (ID3v1, APE, Lyrics3), kept to be checked. */
+const MAX_MP3_TRAILER_BYTES = 64 * 1024;
+/** ffmpeg reads a file starting so as a playlist (HLS) whatever its name; no media file holds it. */
+const PLAYLIST = new TextEncoder().encode("#EXTM3U");
+
+export type Inspection = { sniffed: Sniffed; probed: Probed } | { refused: string };
+
+function concatBytes(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function contains(b: Uint8Array, needle: Uint8Array): boolean {
+  for (let at = b.indexOf(needle[0]); at !== -1 && at + needle.length <= b.length; at = b.indexOf(needle[0], at + 1)) {
+    if (needle.every((v, i) => b[at + i] === v)) return true;
+  }
+  return false;
+}
+
+/** Reads a file chunk by chunk, holding only its head and what its structure needs (an MP4's
+ * moov box): what it is from its first bytes, checked to its last one. An MP3 must be MPEG
+ * frames from start to end (an ID3 tag first, tags last); an MP4's top-level boxes must
+ * tile the file; no file may contain a playlist. */
+export class MediaInspector {
+  #head: Uint8Array[] = [];
+  #headBytes = new Uint8Array(0);
+  #headSize = 0;
+  #headTarget = HEAD_BYTES;
+  #sniffed: Sniffed | null | undefined;
+  #size = 0;
+  #playlist = false;
+  #carry = new Uint8Array(0);
+  // The structure walk: the next frame or box starts at #next; #tail holds the bytes from #tailAt.
+  #next = 0;
+  #tail = new Uint8Array(0);
+  #tailAt = 0;
+  #broken: string | null = null;
+  #mp3Seconds = 0;
+  #mp3Trailer: Uint8Array[] = [];
+  #mp3TrailerSize = 0;
+  #ftyp: Uint8Array | null = null;
+  #moov: Uint8Array[] = [];
+  #moovEnd = -1;
+  #moovUpTo = 0;
+
+  /** What the head says, once enough of it arrived (undefined before). */
+  get sniffed(): Sniffed | null | undefined {
+    return this.#sniffed;
+  }
+
+  get size() {
+    return this.#size;
+  }
+
+  push(chunk: Uint8Array) {
+    const window = concatBytes([this.#carry, chunk]);
+    if (contains(window, PLAYLIST)) this.#playlist = true;
+    this.#carry = window.slice(Math.max(0, window.length - PLAYLIST.length + 1));
+    this.#size += chunk.length;
+    if (this.#sniffed !== undefined) return this.#walk(chunk);
+    this.#head.push(chunk);
+    this.#headSize += chunk.length;
+    if (this.#headSize >= 10 && this.#headTarget === HEAD_BYTES) {
+      const first = concatBytes(this.#head).subarray(0, 10);
+      this.#headTarget = Math.min(MAX_ID3_BYTES, id3End(first) + HEAD_BYTES);
+    }
+    if (this.#headSize >= this.#headTarget) this.#decide();
+  }
+
+  #decide() {
+    const head = concatBytes(this.#head);
+    this.#head = [];
+    this.#headBytes = head;
+    this.#sniffed = sniffHead(head);
+    if (this.#sniffed?.ext === "mp3") {
+      this.#next = id3End(head);
+      this.#declared = mp3DeclaredDuration(head, this.#next);
+    }
+    this.#walk(head);
+  }
+
+  /** Follows MP3 frames or top-level boxes through the bytes that just arrived. */
+  #walk(chunk: Uint8Array) {
+    const ext = this.#sniffed?.ext;
+    const bmff = ext === "mp4" || ext === "m4a" || ext === "mov";
+    if (ext !== "mp3" && !bmff) return;
+    const b = this.#tail.length ? concatBytes([this.#tail, chunk]) : chunk;
+    const start = this.#tailAt;
+    const end = start + b.length;
+    if (this.#moovUpTo < this.#moovEnd) this.#keepMoov(b, start, end);
+    if (this.#broken !== null) return this.#keepTrailer(chunk);
+    while (this.#next < end && this.#broken === null) {
+      const at = this.#next - start;
+      if (ext === "mp3") {
+        if (end - this.#next < 4) break;
+        const frame = mp3Frame(b, at);
+        if (!frame) {
+          this.#broken = `something other than MPEG audio frames at byte ${this.#next}`;
+          this.#keepTrailer(b.subarray(at));
+          break;
+        }
+        this.#mp3Seconds += frame.samples / frame.rate;
+        this.#next += frame.bytes;
+      } else {
+        if (end - this.#next < 8) break;
+        let size = u32be(b, at);
+        if (size === 1) {
+          if (end - this.#next < 16) break;
+          size = u64be(b, at + 8);
+        }
+        const type = ascii(b, at + 4, 4);
+        if (size === 0) size = Infinity; // the last box runs to the end
+        if (size < 8) {
+          this.#broken = `a damaged box at byte ${this.#next}`;
+          break;
+        }
+        if (this.#next === 0) {
+          if (size > 4096) {
+            this.#broken = "an oversized file type box";
+            break;
+          }
+          this.#ftyp = b.slice(at, at + size);
+        }
+        if (type === "moov") {
+          if (size > MAX_MOOV_BYTES) {
+            this.#broken = `an index (moov) of more than ${MAX_MOOV_BYTES / 1024 / 1024} MB`;
+            break;
+          }
+          this.#moov = [];
+          this.#moovEnd = this.#next + size;
+          this.#moovUpTo = this.#next;
+          this.#keepMoov(b, start, end);
+        }
+        this.#next += size;
+      }
+    }
+    const keepFrom = Math.min(Math.max(this.#next, start), end);
+    this.#tail = this.#broken === null ? b.slice(keepFrom - start) : new Uint8Array(0);
+    this.#tailAt = keepFrom;
+  }
+
+  #keepMoov(b: Uint8Array, start: number, end: number) {
+    const to = Math.min(this.#moovEnd, end);
+    if (to > this.#moovUpTo) this.#moov.push(b.slice(this.#moovUpTo - start, to - start));
+    this.#moovUpTo = Math.max(this.#moovUpTo, to);
+  }
+
+  #keepTrailer(b: Uint8Array) {
+    if (this.#sniffed?.ext !== "mp3") return;
+    this.#mp3TrailerSize += b.length;
+    if (this.#mp3TrailerSize <= MAX_MP3_TRAILER_BYTES) this.#mp3Trailer.push(b.slice());
+  }
+
+  /** What the file is, or why it is refused. */
+  finish(): Inspection {
+    if (this.#sniffed === undefined) this.#decide();
+    const sniffed = this.#sniffed;
+    if (!sniffed) return { refused: "not a supported image (PNG, JPEG, WebP), audio (MP3, WAV, M4A) or video (MP4, MOV) file" };
+    if (this.#playlist) return { refused: "it contains a playlist (#EXTM3U); upload the media file itself" };
+    if (sniffed.ext === "mp3") return this.#finishMp3(sniffed);
+    if (sniffed.ext === "mp4" || sniffed.ext === "m4a" || sniffed.ext === "mov") {
+      if (this.#broken) return { refused: `not ${sniffed.kind === "audio" ? "an" : "a"} ${sniffed.ext.toUpperCase()} file: ${this.#broken}` };
+      if (this.#moovUpTo < this.#moovEnd) return { refused: `not ${sniffed.kind === "audio" ? "an" : "a"} ${sniffed.ext.toUpperCase()} file: it ends inside its index (moov)` };
+      // The brand and tracks decide between audio and video: read them with the moov wherever it was.
+      const index = concatBytes([this.#ftyp ?? new Uint8Array(0), ...this.#moov]);
+      const final = bmffSniff(index);
+      return { sniffed: final, probed: probeHead(index, final) };
+    }
+    return { sniffed, probed: probeHead(this.#headBytes, sniffed) };
+  }
+
+  #finishMp3(sniffed: Sniffed): Inspection {
+    if (this.#broken) {
+      const trailer = concatBytes(this.#mp3Trailer);
+      const tag = ["TAG", "APETAGEX", "LYRICSBEGIN"].some((t) => ascii(trailer, 0, t.length) === t);
+      if (!tag || this.#mp3TrailerSize > MAX_MP3_TRAILER_BYTES) return { refused: `not an MP3 from start to end: ${this.#broken}` };
+    }
+    return { sniffed, probed: { durationSeconds: this.#declared ?? this.#mp3Seconds } };
+  }
+
+  #declared: number | undefined;
+}
+
+/** A whole file in memory, inspected as if it streamed. */
+export function inspectMedia(b: Uint8Array): Inspection {
+  const inspector = new MediaInspector();
+  inspector.push(b);
+  return inspector.finish();
+}
+
+/** What a file is, checked to its end, or null (see MediaInspector). */
+export function sniffMedia(b: Uint8Array): Sniffed | null {
+  const inspected = inspectMedia(b);
+  return "sniffed" in inspected ? inspected.sniffed : null;
+}
+
+/** Dimensions and duration of a file sniffMedia accepted. */
+export function probeMedia(b: Uint8Array, _sniffed: Sniffed): Probed {
+  const inspected = inspectMedia(b);
+  return "probed" in inspected ? inspected.probed : {};
 }
