@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, FUNCTIONS, newUser, resetSims, sql, type TestUser } from "./helpers";
+import { call, env, FUNCTIONS, functionsMemoryGrowth, newUser, resetSims, sql, supabaseClient, type TestUser } from "./helpers";
 import { finished, generate, scene } from "./movie-helpers";
 
 /** A real media file made by ffmpeg (lavfi sources), read back as bytes. */
@@ -23,6 +23,15 @@ async function upload(user: TestUser, type: string, bytes: Uint8Array, fileName:
   if (metadata !== undefined) form.set("metadata", JSON.stringify(metadata));
   const res = await fetch(`${FUNCTIONS}/assets/upload`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` }, body: form });
   return { status: res.status, body: await res.json() };
+}
+
+/** A real MP4 grown to `bytes` by a padding box after its index (a valid file ffmpeg reads). */
+function paddedMp4(bytes: number): Uint8Array {
+  const clip = mp4();
+  const pad = new Uint8Array(bytes - clip.length);
+  new DataView(pad.buffer).setUint32(0, pad.length);
+  pad.set(new TextEncoder().encode("free"), 4);
+  return new Uint8Array(Buffer.concat([clip, pad]));
 }
 
 async function assetCount(user: TestUser) {
@@ -112,3 +121,38 @@ describe("assets in the media cache", () => {
     expect((await list()).status).toBe(200);
   });
 });
+
+describe("uploads: bounded memory, checked content", () => {
+  it("five maximum-size uploads at once stream to Storage: the functions grow by a few MB, not by the files", async () => {
+    const user = await newUser();
+    const video = paddedMp4(49 * 1024 * 1024);
+    // One upload first: the process's heap settles at its working size, then five at once.
+    expect((await upload(user, "video", video, "warm-up.mp4")).status).toBe(201);
+    let answers: { status: number; body: any }[] = [];
+    const memory = await functionsMemoryGrowth(async () => {
+      answers = await Promise.all(Array.from({ length: 5 }, (_, i) => upload(user, "video", video, `big-${i}.mp4`)));
+    });
+    for (const a of answers) expect(a, JSON.stringify(a.body)).toMatchObject({ status: 201, body: { type: "video", size: video.length, width: 320, height: 568 } });
+    console.log(`five 49 MB uploads at once: the functions grew by ${memory.growthMb} MB (peak ${memory.peakMb} MB)`);
+    expect(memory.growthMb, JSON.stringify(memory)).toBeLessThan(64);
+    // Over the kind's limit: refused while it streams, nothing kept.
+    const tooBig = await upload(user, "image", new Uint8Array(Buffer.concat([png(), new Uint8Array(11 * 1024 * 1024)])), "huge.png");
+    expect(tooBig).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: "file: an image asset may be at most 10 MB" } } });
+    expect(await assetCount(user)).toBe(6);
+    const { data } = await supabaseClient(env.SERVICE_ROLE_KEY).storage.from("assets").list(user.id);
+    expect(data?.length).toBe(6);
+  });
+
+  it("a PNG declaring 2^32-1 x 2^32-1 pixels and a playlist before MP3 frames are refused with a 400", async () => {
+    const user = await newUser();
+    const huge = png("blue", "64x64");
+    new DataView(huge.buffer, huge.byteOffset).setUint32(16, 2 ** 32 - 1);
+    new DataView(huge.buffer, huge.byteOffset).setUint32(20, 2 ** 32 - 1);
+    expect(await upload(user, "image", huge, "huge.png")).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: "file: it is 4294967295x4294967295 pixels; at most 16384 on a side" } } });
+    const playlist = new TextEncoder().encode("#EXTM3U\n#EXTINF:10,\nfile:///etc/hostname\n#EXT-X-ENDLIST\n");
+    const hls = await upload(user, "audio", new Uint8Array(Buffer.concat([playlist, mp3().subarray(0, 4096)])), "music.mp3");
+    expect(hls).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^file: not a supported/) } } });
+    expect(await assetCount(user)).toBe(0);
+  });
+});
+

@@ -214,7 +214,7 @@ const PLAYLIST = new TextEncoder().encode("#EXTM3U");
 
 export type Inspection = { sniffed: Sniffed; probed: Probed } | { refused: string };
 
-function concatBytes(chunks: Uint8Array[]): Uint8Array {
+function concatBytes(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {
@@ -237,7 +237,7 @@ function contains(b: Uint8Array, needle: Uint8Array): boolean {
  * tile the file; no file may contain a playlist. */
 export class MediaInspector {
   #head: Uint8Array[] = [];
-  #headBytes = new Uint8Array(0);
+  #headBytes: Uint8Array = new Uint8Array(0);
   #headSize = 0;
   #headTarget = HEAD_BYTES;
   #sniffed: Sniffed | null | undefined;
@@ -267,9 +267,11 @@ export class MediaInspector {
   }
 
   push(chunk: Uint8Array) {
-    const window = concatBytes([this.#carry, chunk]);
-    if (contains(window, PLAYLIST)) this.#playlist = true;
-    this.#carry = window.slice(Math.max(0, window.length - PLAYLIST.length + 1));
+    // The marker may straddle two chunks: the last bytes of one are kept to join the next.
+    const bridge = concatBytes([this.#carry, chunk.subarray(0, PLAYLIST.length - 1)]);
+    if (contains(bridge, PLAYLIST) || contains(chunk, PLAYLIST)) this.#playlist = true;
+    const joined = chunk.length >= PLAYLIST.length - 1 ? chunk : bridge;
+    this.#carry = joined.slice(Math.max(0, joined.length - PLAYLIST.length + 1));
     this.#size += chunk.length;
     if (this.#sniffed !== undefined) return this.#walk(chunk);
     this.#head.push(chunk);

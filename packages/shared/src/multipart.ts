@@ -115,9 +115,9 @@ export async function* readMultipart(body: ReadableStream<Uint8Array>, boundary:
           let chunk: Uint8Array | null;
           do chunk = await nextChunk(); while (chunk?.length === 0);
           if (chunk === null) controller.close();
-          else controller.enqueue(chunk.slice());
+          else controller.enqueue(chunk);
         },
-      }, { highWaterMark: 0 });
+      }, { highWaterMark: 4 });
       yield { ...head, body: partBody };
       while (await nextChunk() !== null) { /* what the caller left unread */ }
     }
