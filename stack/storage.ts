@@ -84,7 +84,7 @@ async function readObject(o: ObjectRef) {
   try {
     const f = await Deno.open(file(o), { read: true });
     const type = await Deno.readTextFile(typeFile(o)).catch(() => "application/octet-stream");
-    return new Response(f.readable, { headers: { "content-type": type } });
+    return new Response(f.readable, { headers: { "content-type": type, "content-length": String((await f.stat()).size) } });
   } catch {
     return storageError(404, "not_found", "Object not found");
   }
@@ -193,11 +193,22 @@ async function listOrRemove(req: Request, path: string): Promise<Response | null
     const prefix = String(body.prefix ?? "").replace(/\/$/, "");
     const o = splitObject(`${bucket}/${prefix}`);
     if (!o || !mayAccess(claims, o)) return denied();
-    const names: { name: string }[] = [];
+    // As hosted Storage lists: files with their size and type, folders with null metadata.
+    const entries: { name: string; id: string | null; metadata: { size: number; mimetype: string } | null }[] = [];
     try {
-      for await (const e of Deno.readDir(file(o))) if (!e.name.endsWith(".part")) names.push({ name: e.name });
+      for await (const e of Deno.readDir(file(o))) {
+        if (e.name.endsWith(".part")) continue;
+        const child = { bucket: o.bucket, path: `${o.path}/${e.name}` };
+        if (!e.isFile) {
+          entries.push({ name: e.name, id: null, metadata: null });
+          continue;
+        }
+        const { size } = await Deno.stat(file(child));
+        const mimetype = await Deno.readTextFile(typeFile(child)).catch(() => "application/octet-stream");
+        entries.push({ name: e.name, id: crypto.randomUUID(), metadata: { size, mimetype } });
+      }
     } catch { /* an empty folder */ }
-    return Response.json(names);
+    return Response.json(entries);
   }
   const removed: { name: string }[] = [];
   for (const p of Array.isArray(body.prefixes) ? body.prefixes.map(String) : []) {

@@ -154,5 +154,28 @@ describe("uploads: bounded memory, checked content", () => {
     expect(hls).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^file: not a supported/) } } });
     expect(await assetCount(user)).toBe(0);
   });
+
+  it("files put in Storage directly and named by path meet the upload rules: size checked before reading, content checked", async () => {
+    const user = await newUser();
+    const storage = supabaseClient(user.token).storage.from("assets");
+    const put = async (name: string, bytes: Uint8Array, contentType: string) => {
+      const { error } = await storage.upload(`${user.id}/${name}`, bytes, { contentType });
+      expect(error).toBeNull();
+      return `${user.id}/${name}`;
+    };
+    const big = new Uint8Array(Buffer.concat([png("red", "720x1280"), new Uint8Array(45 * 1024 * 1024)]));
+    const [first, last] = [await put("first.png", big, "image/png"), await put("last.png", big, "image/png")];
+    const frames = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1", { duration: 5, firstFrame: first, lastFrame: last })] });
+    expect(frames).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: "scenes.0.firstFrame: an image may be at most 10 MB; this file is 45.0 MB" } } });
+    const playlist = new TextEncoder().encode("#EXTM3U\n#EXTINF:10,\nfile:///etc/hostname\n#EXT-X-ENDLIST\n");
+    const music = await put("music", new Uint8Array(Buffer.concat([playlist, mp3().subarray(0, 4096)])), "audio/mpeg");
+    const hls = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1")], effects: { backgroundMusic: music } });
+    expect(hls).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^effects.backgroundMusic: not a supported/) } } });
+    const disguised = await put("frame.png", mp3(), "image/png");
+    const wrong = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1", { duration: 5, firstFrame: disguised })] });
+    expect(wrong.body.error.message).toBe("scenes.0.firstFrame must be an image; this file is an audio (audio/mpeg)");
+    const fine = await put("ok.png", png("red", "720x1280"), "image/png");
+    expect((await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1", { duration: 5, firstFrame: fine })] })).status).toBe(200);
+  });
 });
 

@@ -33,17 +33,35 @@ export async function uploadObject(bucket: string, path: string, body: Uint8Arra
   if (!res.ok) throw new AppError("SERVICE_UNAVAILABLE", `Storage refused the upload (HTTP ${res.status})`);
 }
 
-export async function downloadObject(bucket: string, path: string): Promise<Uint8Array<ArrayBuffer>> {
+/** An object's bytes as they stream, refused with INVALID_REQUEST before anything is read
+ * when it is larger than `maxBytes` (and counted while it streams). */
+export async function openObject(bucket: string, path: string, maxBytes = Infinity): Promise<ReadableStream<Uint8Array>> {
   const res = await fetch(endpoint(`authenticated/${objectPath(bucket, path)}`), { headers: auth() });
   if (res.status === 404 || res.status === 400) {
     await res.body?.cancel();
     throw new AppError("NOT_FOUND", `File ${bucket}/${path} does not exist`);
   }
-  if (!res.ok) {
+  if (!res.ok || !res.body) {
     await res.body?.cancel();
     throw new AppError("SERVICE_UNAVAILABLE", `Storage refused the download (HTTP ${res.status})`);
   }
-  return new Uint8Array(await res.arrayBuffer());
+  const tooLarge = () => new AppError("INVALID_REQUEST", `File ${bucket}/${path} is larger than ${Math.floor(maxBytes / 1024 / 1024)} MB`);
+  if (Number(res.headers.get("content-length") ?? 0) > maxBytes) {
+    await res.body.cancel();
+    throw tooLarge();
+  }
+  let size = 0;
+  return res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, out) {
+      if ((size += chunk.length) > maxBytes) throw tooLarge();
+      out.enqueue(chunk);
+    },
+  }));
+}
+
+/** An object's bytes (at most `maxBytes`, checked before they are read). */
+export async function downloadObject(bucket: string, path: string, maxBytes = Infinity): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await new Response(await openObject(bucket, path, maxBytes)).arrayBuffer());
 }
 
 /** Signed URLs already handed out, reused while more than 3/4 of their life remains (an
@@ -107,8 +125,9 @@ export async function removeObjects(bucket: string, paths: string[]) {
   if (!removed.ok) throw new AppError("SERVICE_UNAVAILABLE", `Storage could not delete from ${bucket} (HTTP ${removed.status})`);
 }
 
-/** Whether an object exists (Storage lists the folder; no bytes are read). */
-export async function objectExists(bucket: string, path: string): Promise<boolean> {
+/** An object's size in bytes, or null when there is none (Storage lists the folder; no
+ * bytes are read). */
+export async function objectSize(bucket: string, path: string): Promise<number | null> {
   const cut = path.lastIndexOf("/");
   const res = await fetch(endpoint(`list/${bucket}`), {
     method: "POST",
@@ -119,5 +138,11 @@ export async function objectExists(bucket: string, path: string): Promise<boolea
     await res.body?.cancel();
     throw new AppError("SERVICE_UNAVAILABLE", `Storage could not list ${bucket} (HTTP ${res.status})`);
   }
-  return (await res.json() as { name: string }[]).some((o) => o.name === path.slice(cut + 1));
+  const found = (await res.json() as { name: string; metadata: { size?: number } | null }[]).find((o) => o.name === path.slice(cut + 1));
+  return found?.metadata ? Number(found.metadata.size ?? 0) : null;
+}
+
+/** Whether an object exists. */
+export async function objectExists(bucket: string, path: string): Promise<boolean> {
+  return (await objectSize(bucket, path)) !== null;
 }

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { MAX_ASSET_BYTES, MediaInspector, type Inspection, type Probed, type Sniffed, sniffMedia } from "../media-sniff.ts";
 import { MultipartError, multipartBoundary, partText, readMultipart } from "../multipart.ts";
 import { sha256Hex } from "../movie.ts";
-import type { AssetType } from "./files.ts";
+import { article, type AssetType } from "./files.ts";
 import { editSceneImage } from "../providers/gemini-image.ts";
 import { geminiImageConfig } from "../providers/index.ts";
 import { downloadObject, removeObjects, signedUrl, uploadObject } from "../storage.ts";
@@ -43,8 +43,6 @@ export const MAX_IMAGE_SIDE = 16384;
 
 /** A file streamed into the caller's assets folder and checked to its end. */
 type StoredFile = { path: string; sniffed: Sniffed; probed: Probed; size: number; sha256: string };
-
-const article = (kind: string) => (kind === "audio" || kind === "image" ? "an" : "a");
 
 /** Streams a file into the caller's assets folder: what it is is read from its first bytes
  * (which name its extension and size limit), its size counted and its content checked as it

@@ -4,9 +4,11 @@ import { asUser } from "../db.ts";
 import { AppError } from "../errors.ts";
 import type { JwtClaims } from "../jwt.ts";
 import type { FileResolver } from "../movie.ts";
-import { objectExists } from "../storage.ts";
+import { MAX_ASSET_BYTES, type MediaKind, MediaInspector } from "../media-sniff.ts";
+import { objectSize, openObject } from "../storage.ts";
 
 export type AssetType = "image" | "audio" | "video";
+export const article = (kind: string) => (kind === "audio" || kind === "image" ? "an" : "a");
 const uuid = z.uuid();
 
 /** The caller's file for a spec field: an asset id or a path in their folder (an asset's path,
@@ -18,11 +20,30 @@ export function fileResolver(claims: JwtClaims): FileResolver {
     const [asset] = await asUser(claims, (sql) => sql<{ path: string; type: AssetType; sha256: string }[]>`
       select path, type, sha256 from public.assets where ${byId ? sql`id = ${ref}` : sql`path = ${ref}`}`);
     if (asset) {
-      if (asset.type !== kind) throw new AppError("INVALID_REQUEST", `${field} must be an ${kind} asset; this one is ${asset.type === "audio" ? "an" : "a"} ${asset.type}`);
+      if (asset.type !== kind) throw new AppError("INVALID_REQUEST", `${field} must be ${article(kind)} ${kind} asset; this one is ${article(asset.type)} ${asset.type}`);
       return { path: asset.path, sha256: asset.sha256 };
     }
-    if (byId || !(await objectExists("assets", ref))) throw new AppError("NOT_FOUND", `${field}: no such file in your assets`);
+    if (byId) throw new AppError("NOT_FOUND", `${field}: no such file in your assets`);
+    await checkStoredFile(ref, field, kind);
     return { path: ref, sha256: null };
   };
+}
+
+/** A file put in Storage directly meets the rules of an upload: its size is checked before a
+ * byte is read, then its content as it streams (MediaInspector), nothing kept. */
+async function checkStoredFile(path: string, field: string, kind: MediaKind) {
+  const size = await objectSize("assets", path);
+  if (size === null) throw new AppError("NOT_FOUND", `${field}: no such file in your assets`);
+  const limit = MAX_ASSET_BYTES[kind];
+  if (size > limit) {
+    throw new AppError("INVALID_REQUEST", `${field}: ${article(kind)} ${kind} may be at most ${limit / 1024 / 1024} MB; this file is ${(size / 1024 / 1024).toFixed(1)} MB`);
+  }
+  const inspector = new MediaInspector();
+  for await (const chunk of await openObject("assets", path, limit)) inspector.push(chunk);
+  const inspected = inspector.finish();
+  if ("refused" in inspected) throw new AppError("INVALID_REQUEST", `${field}: ${inspected.refused}`);
+  if (inspected.sniffed.kind !== kind) {
+    throw new AppError("INVALID_REQUEST", `${field} must be ${article(kind)} ${kind}; this file is ${article(inspected.sniffed.kind)} ${inspected.sniffed.kind} (${inspected.sniffed.mime})`);
+  }
 }
 
