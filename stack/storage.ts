@@ -7,11 +7,14 @@
 //   out as signed URLs);
 // - only API tokens (anon/service keys, users' access tokens) authorise; signed URLs carry
 //   their own token, valid for one object until it expires.
+import postgres from "postgres";
 import { parse as parseToml } from "smol-toml";
 import { accessTokenClaims, type JwtClaims, signJwt, verifyJwt } from "../packages/shared/src/jwt.ts";
 import { type FormPart, MultipartError, multipartBoundary, readMultipart } from "../packages/shared/src/multipart.ts";
 import { authKeys } from "./auth.ts";
-import { JWT_SECRET, ROOT, STORAGE_DIR } from "./env.ts";
+import { DB_URL, JWT_SECRET, ROOT, STORAGE_DIR } from "./env.ts";
+
+const sql = postgres(DB_URL, { max: 2, onnotice: () => {} });
 
 type Bucket = { fileSizeLimit: number | null; allowedMimeTypes: string[] | null };
 
@@ -74,6 +77,26 @@ const ownFolder = (claims: JwtClaims, o: ObjectRef) => claims.role === "authenti
 const USER_BUCKETS = new Set(["selfies", "assets"]);
 function mayAccess(claims: JwtClaims | null, o: ObjectRef) {
   return !!claims && (claims.role === "service_role" || (USER_BUCKETS.has(o.bucket) && ownFolder(claims, o)));
+}
+
+/** Bytes of the files under a folder, subfolders included. */
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      total += e.isDirectory ? await folderBytes(`${dir}/${e.name}`) : e.isFile ? (await Deno.stat(`${dir}/${e.name}`)).size : 0;
+    }
+  } catch { /* no folder yet */ }
+  return total;
+}
+
+/** Hosted Storage's insert policy (migration upload_limits): a user's upload needs room under
+ * their storage quota, counting their selfies and assets, and takes one request from their
+ * rate limit. Refused like any policy: 403, no reason given. */
+async function uploadRefusal(userId: string): Promise<string | null> {
+  const used = (await folderBytes(`${STORAGE_DIR}/selfies/${userId}`)) + (await folderBytes(`${STORAGE_DIR}/assets/${userId}`));
+  const [r] = await sql`select engine.storage_upload_refusal(${userId}, ${used}) as refusal`;
+  return r.refusal;
 }
 
 const file = (o: ObjectRef) => `${STORAGE_DIR}/${o.bucket}/${o.path}`;
@@ -208,7 +231,9 @@ async function listOrRemove(req: Request, path: string): Promise<Response | null
         entries.push({ name: e.name, id: crypto.randomUUID(), metadata: { size, mimetype } });
       }
     } catch { /* an empty folder */ }
-    return Response.json(entries);
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    const offset = Math.max(0, Number(body.offset) || 0);
+    return Response.json(entries.slice(offset, offset + Math.max(1, Number(body.limit) || 100)));
   }
   const removed: { name: string }[] = [];
   for (const p of Array.isArray(body.prefixes) ? body.prefixes.map(String) : []) {
@@ -249,6 +274,12 @@ export async function handleStorage(req: Request, url: URL): Promise<Response> {
   if (!o) return storageError(400, "invalid_request", "Invalid bucket or object path");
   const claims = await caller(req);
   if (req.method === "GET") return mayAccess(claims, o) ? await readObject(o) : storageError(400, "not_found", "Object not found");
-  if (req.method === "POST" || req.method === "PUT") return mayAccess(claims, o) ? await upload(req, o) : denied();
+  if (req.method === "POST" || req.method === "PUT") {
+    if (!mayAccess(claims, o) || (claims!.role !== "service_role" && await uploadRefusal(claims!.sub!))) {
+      await req.body?.cancel().catch(() => {});
+      return denied();
+    }
+    return await upload(req, o);
+  }
   return storageError(405, "invalid_request", "Method not allowed");
 }

@@ -177,5 +177,31 @@ describe("uploads: bounded memory, checked content", () => {
     const fine = await put("ok.png", png("red", "720x1280"), "image/png");
     expect((await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1", { duration: 5, firstFrame: fine })] })).status).toBe(200);
   });
+
+  it("a user's files are held to the storage quota, uploads through the API and straight to Storage alike; direct uploads meet the rate limit", async () => {
+    const user = await newUser();
+    const selfies = supabaseClient(user.token).storage.from("selfies");
+    const photo = new Uint8Array(Buffer.concat([png("red", "64x64"), new Uint8Array(2 * 1024 * 1024)]));
+    const [settings] = await sql`select storage_quota_bytes, api_requests_per_minute, api_burst from engine.settings`;
+    try {
+      await sql`update engine.settings set storage_quota_bytes = ${3 * 1024 * 1024}`;
+      expect((await selfies.upload(`${user.id}/a.png`, photo, { contentType: "image/png" })).error).toBeNull();
+      expect((await upload(user, "image", photo, "b.png")).status).toBe(201);
+      // 4 MB stored of 3 MB: nothing more, by either door.
+      expect((await selfies.upload(`${user.id}/c.png`, photo, { contentType: "image/png" })).error).toMatchObject({ statusCode: "403" });
+      expect(await upload(user, "image", png(), "d.png")).toMatchObject({ status: 402, body: { error: { code: "QUOTA_EXCEEDED", message: "Your files take 5 MB of your 3 MB of storage: delete some before adding more" } } });
+      expect(await assetCount(user)).toBe(1);
+      // Another user is unaffected; direct uploads take requests from the per-user rate limit.
+      await sql`update engine.settings set storage_quota_bytes = ${settings.storage_quota_bytes}, api_requests_per_minute = 1, api_burst = 2`;
+      const other = await newUser();
+      const theirs = supabaseClient(other.token).storage.from("selfies");
+      const results = [];
+      const small = png();
+      for (const name of ["1", "2", "3"]) results.push((await theirs.upload(`${other.id}/${name}.png`, small, { contentType: "image/png" })).error?.statusCode ?? "ok");
+      expect(results).toEqual(["ok", "ok", "403"]);
+    } finally {
+      await sql`update engine.settings set storage_quota_bytes = ${settings.storage_quota_bytes}, api_requests_per_minute = ${settings.api_requests_per_minute}, api_burst = ${settings.api_burst}`;
+    }
+  });
 });
 

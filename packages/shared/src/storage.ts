@@ -146,3 +146,23 @@ export async function objectSize(bucket: string, path: string): Promise<number |
 export async function objectExists(bucket: string, path: string): Promise<boolean> {
   return (await objectSize(bucket, path)) !== null;
 }
+
+/** Bytes of the objects under a folder, subfolders included (Storage lists; nothing is read). */
+export async function folderBytes(bucket: string, prefix: string): Promise<number> {
+  let total = 0;
+  for (let offset = 0; ; offset += 1000) {
+    const res = await fetch(endpoint(`list/${bucket}`), {
+      method: "POST",
+      headers: { ...auth(), "content-type": "application/json" },
+      body: JSON.stringify({ prefix, limit: 1000, offset }),
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new AppError("SERVICE_UNAVAILABLE", `Storage could not list ${bucket} (HTTP ${res.status})`);
+    }
+    const entries = await res.json() as { name: string; metadata: { size?: number } | null }[];
+    for (const e of entries) total += e.metadata ? Number(e.metadata.size ?? 0) : await folderBytes(bucket, `${prefix}/${e.name}`);
+    if (entries.length < 1000) return total;
+  }
+}
+

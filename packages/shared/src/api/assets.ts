@@ -3,7 +3,7 @@
 // in the caller's folder of the private `assets` bucket; specs name them by id or path.
 import type { Context } from "hono";
 import { z } from "zod";
-import { asUser } from "../db.ts";
+import { asUser, db } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { conditionalJson, type Env, functionApp, parseBody, requireUser, validate } from "../http.ts";
 import type { JwtClaims } from "../jwt.ts";
@@ -14,7 +14,7 @@ import { sha256Hex } from "../movie.ts";
 import { article, type AssetType } from "./files.ts";
 import { editSceneImage } from "../providers/gemini-image.ts";
 import { geminiImageConfig } from "../providers/index.ts";
-import { downloadObject, removeObjects, signedUrl, uploadObject } from "../storage.ts";
+import { downloadObject, folderBytes, removeObjects, signedUrl, uploadObject } from "../storage.ts";
 
 type AssetRow = {
   id: string; type: AssetType; name: string; tags: string[]; path: string; mime: string; size_bytes: string;
@@ -41,6 +41,14 @@ export const assetMetadata = z.strictObject({
  * declare 2^32-1 x 2^32-1). */
 export const MAX_IMAGE_SIDE = 16384;
 
+/** Room under the user's storage quota, counting their selfies and assets (the quota direct
+ * uploads meet in Storage's policy): refused once their files take all of it. */
+async function requireStorageRoom(userId: string) {
+  const used = (await folderBytes("selfies", userId)) + (await folderBytes("assets", userId));
+  const [{ refusal }] = await db()`select engine.storage_quota_refusal(${used}) as refusal`;
+  if (refusal) throw new AppError("QUOTA_EXCEEDED", refusal, { usedBytes: used });
+}
+
 /** A file streamed into the caller's assets folder and checked to its end. */
 type StoredFile = { path: string; sniffed: Sniffed; probed: Probed; size: number; sha256: string };
 
@@ -48,6 +56,7 @@ type StoredFile = { path: string; sniffed: Sniffed; probed: Probed; size: number
  * (which name its extension and size limit), its size counted and its content checked as it
  * passes (MediaInspector), so nothing but its head is held. Removed again if it is refused. */
 async function streamToAssets(userId: string, file: ReadableStream<Uint8Array>): Promise<StoredFile> {
+  await requireStorageRoom(userId);
   const inspector = new MediaInspector();
   const hash = createHash("sha256");
   const reader = file.getReader();
