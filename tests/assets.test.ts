@@ -143,7 +143,7 @@ describe("uploads: bounded memory, checked content", () => {
     expect(data?.length).toBe(6);
   });
 
-  it("a PNG declaring 2^32-1 x 2^32-1 pixels and a playlist before MP3 frames are refused with a 400", async () => {
+  it("a PNG declaring 2^32-1 x 2^32-1 pixels, a playlist before MP3 frames, a 10 MHz WAV and a 0.3 s MP3 are refused with a 400", async () => {
     const user = await newUser();
     const huge = png("blue", "64x64");
     new DataView(huge.buffer, huge.byteOffset).setUint32(16, 2 ** 32 - 1);
@@ -152,6 +152,14 @@ describe("uploads: bounded memory, checked content", () => {
     const playlist = new TextEncoder().encode("#EXTM3U\n#EXTINF:10,\nfile:///etc/hostname\n#EXT-X-ENDLIST\n");
     const hls = await upload(user, "audio", new Uint8Array(Buffer.concat([playlist, mp3().subarray(0, 4096)])), "music.mp3");
     expect(hls).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^file: not a supported/) } } });
+    // Issue 26's 46-byte WAV: one sample at a declared 10 MHz (ffmpeg resampled it for hours).
+    const wav = Buffer.alloc(46);
+    wav.write("RIFF", 0); wav.writeUInt32LE(38, 4); wav.write("WAVEfmt ", 8); wav.writeUInt32LE(16, 16);
+    wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22); wav.writeUInt32LE(10_000_000, 24); wav.writeUInt32LE(20_000_000, 28);
+    wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34); wav.write("data", 36); wav.writeUInt32LE(2, 40);
+    expect(await upload(user, "audio", wav, "a.wav")).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: "file: its sample rate is 10000000 Hz; audio must be 8 to 192 kHz" } } });
+    const blip = media("blip.mp3", ["-f", "lavfi", "-i", "sine=frequency=440:duration=0.3", "-c:a", "libmp3lame"]);
+    expect(await upload(user, "audio", blip, "blip.mp3")).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^file: it lasts 0\.3\d? s; audio must last at least 1 s$/) } } });
     expect(await assetCount(user)).toBe(0);
   });
 

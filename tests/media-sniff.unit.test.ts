@@ -54,6 +54,7 @@ describe("sniffMedia and probeMedia", () => {
       const probed = probeMedia(bytes, sniffed);
       if ("width" in want) expect(probed).toMatchObject({ width: want.width, height: want.height });
       if (want.kind !== "image") expect(Math.abs(probed.durationSeconds! - ffprobeDuration(name))).toBeLessThan(0.06);
+      if (want.kind === "audio") expect(probed.sampleRate).toBe(44100);
     });
   }
 

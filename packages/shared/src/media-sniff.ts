@@ -5,10 +5,25 @@
 
 export type MediaKind = "image" | "audio" | "video";
 export type Sniffed = { kind: MediaKind; mime: string; ext: string };
-export type Probed = { width?: number; height?: number; durationSeconds?: number };
+export type Probed = { width?: number; height?: number; durationSeconds?: number; sampleRate?: number };
 
 /** Size limits per kind of asset (the `assets` bucket takes up to 50 MB). */
 export const MAX_ASSET_BYTES: Record<MediaKind, number> = { image: 10 * 1024 * 1024, audio: 20 * 1024 * 1024, video: 50 * 1024 * 1024 };
+
+/** Audio is 8 to 192 kHz and lasts at least a second: a header declaring 10 MHz made ffmpeg
+ * resample for hours, and a file shorter than its frames only loops (issue 26). */
+export const AUDIO_SAMPLE_RATES = { min: 8000, max: 192000 } as const;
+export const MIN_AUDIO_SECONDS = 1;
+
+/** Why audio with these facts is refused, or null. */
+export function audioRefusal(probed: Probed): string | null {
+  const { sampleRate: rate, durationSeconds: seconds } = probed;
+  if (!rate || rate < AUDIO_SAMPLE_RATES.min || rate > AUDIO_SAMPLE_RATES.max) {
+    return `its sample rate is ${rate ? `${rate} Hz` : "unknown"}; audio must be ${AUDIO_SAMPLE_RATES.min / 1000} to ${AUDIO_SAMPLE_RATES.max / 1000} kHz`;
+  }
+  if (!seconds || seconds < MIN_AUDIO_SECONDS) return `it lasts ${seconds ? `${+seconds.toPrecision(2)} s` : "an unknown time"}; audio must last at least ${MIN_AUDIO_SECONDS} s`;
+  return null;
+}
 
 const ascii = (b: Uint8Array, at: number, n: number) => (at + n <= b.length ? String.fromCharCode(...b.subarray(at, at + n)) : "");
 const u16be = (b: Uint8Array, at: number) => (at + 2 <= b.length ? (b[at] << 8) | b[at + 1] : 0);
@@ -103,7 +118,12 @@ function bmffTracks(b: Uint8Array) {
       const hdlr = child(b, child(b, trak, "mdia"), "hdlr");
       const tkhd = child(b, trak, "tkhd");
       // tkhd: width and height (16.16 fixed point) are its last 8 bytes.
-      return { handler: hdlr ? ascii(b, hdlr.body + 8, 4) : "", width: tkhd ? u32be(b, tkhd.end - 8) / 65536 : 0, height: tkhd ? u32be(b, tkhd.end - 4) / 65536 : 0 };
+      const mdhd = child(b, child(b, trak, "mdia"), "mdhd");
+      return {
+        handler: hdlr ? ascii(b, hdlr.body + 8, 4) : "", width: tkhd ? u32be(b, tkhd.end - 8) / 65536 : 0, height: tkhd ? u32be(b, tkhd.end - 4) / 65536 : 0,
+        // An audio track's time scale is its sample rate.
+        timescale: mdhd ? u32be(b, mdhd.body + (b[mdhd.body] === 1 ? 20 : 12)) : 0,
+      };
     }),
   };
 }
@@ -177,14 +197,19 @@ function probeHead(b: Uint8Array, sniffed: Sniffed): Probed {
       const fmt = chunks.find((c) => c.id === "fmt ");
       const data = chunks.find((c) => c.id === "data");
       const byteRate = fmt ? u32le(b, fmt.body + 8) : 0;
-      return byteRate && data ? { durationSeconds: data.size / byteRate } : {};
+      const sampleRate = fmt ? u32le(b, fmt.body + 4) : undefined;
+      return byteRate && data ? { durationSeconds: data.size / byteRate, sampleRate } : { sampleRate };
     }
     case "mp3":
-      return { durationSeconds: mp3DeclaredDuration(b, id3End(b)) };
+      return { durationSeconds: mp3DeclaredDuration(b, id3End(b)), sampleRate: mp3Frame(b, id3End(b))?.rate };
     default: {
       const { moov, tracks } = bmffTracks(b);
       const video = tracks.find((t) => t.handler === "vide");
-      return { durationSeconds: mvhdSeconds(b, moov), ...(video ? { width: Math.round(video.width), height: Math.round(video.height) } : {}) };
+      const audio = tracks.find((t) => t.handler === "soun");
+      return {
+        durationSeconds: mvhdSeconds(b, moov),
+        ...(video ? { width: Math.round(video.width), height: Math.round(video.height) } : audio ? { sampleRate: audio.timescale } : {}),
+      };
     }
   }
 }
@@ -391,7 +416,7 @@ export class MediaInspector {
       const tag = ["TAG", "APETAGEX", "LYRICSBEGIN"].some((t) => ascii(trailer, 0, t.length) === t);
       if (!tag || this.#mp3TrailerSize > MAX_MP3_TRAILER_BYTES) return { refused: `not an MP3 from start to end: ${this.#broken}` };
     }
-    return { sniffed, probed: { durationSeconds: this.#declared ?? this.#mp3Seconds } };
+    return { sniffed, probed: { ...probeHead(this.#headBytes, sniffed), durationSeconds: this.#declared ?? this.#mp3Seconds } };
   }
 
   #declared: number | undefined;

@@ -8,7 +8,7 @@ import { AppError } from "../errors.ts";
 import { conditionalJson, type Env, functionApp, parseBody, requireUser, validate } from "../http.ts";
 import type { JwtClaims } from "../jwt.ts";
 import { createHash } from "node:crypto";
-import { MAX_ASSET_BYTES, MediaInspector, type Inspection, type Probed, type Sniffed, sniffMedia } from "../media-sniff.ts";
+import { audioRefusal, MAX_ASSET_BYTES, MediaInspector, type Inspection, type Probed, type Sniffed, sniffMedia } from "../media-sniff.ts";
 import { MultipartError, multipartBoundary, partText, readMultipart } from "../multipart.ts";
 import { sha256Hex } from "../movie.ts";
 import { article, type AssetType } from "./files.ts";
@@ -119,6 +119,7 @@ async function streamToAssets(userId: string, file: ReadableStream<Uint8Array>):
   const refusal = "refused" in inspected ? inspected.refused
     : inspected.sniffed.kind !== early.sniffed.kind ? "its index (moov) comes after its media and says it is not what its start says; re-encode it with -movflags +faststart"
     : Math.max(inspected.probed.width ?? 0, inspected.probed.height ?? 0) > MAX_IMAGE_SIDE ? `it is ${inspected.probed.width}x${inspected.probed.height} pixels; at most ${MAX_IMAGE_SIDE} on a side`
+    : inspected.sniffed.kind === "audio" ? audioRefusal(inspected.probed)
     : null;
   if (refusal !== null || "refused" in inspected) {
     await removeObjects("assets", [path]);
