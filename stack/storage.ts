@@ -23,7 +23,7 @@ const BUCKETS: Record<string, Bucket> = {
   selfies: { fileSizeLimit: 10 * 1024 * 1024, allowedMimeTypes: ["image/jpeg", "image/png", "image/webp"] },
   assets: {
     fileSizeLimit: 50 * 1024 * 1024,
-    allowedMimeTypes: ["image/jpeg", "image/png", "image/webp", "audio/mpeg", "audio/wav", "audio/mp4", "video/mp4"],
+    allowedMimeTypes: ["image/jpeg", "image/png", "image/webp", "audio/mpeg", "audio/wav", "audio/mp4", "audio/flac", "video/mp4"],
   },
   outputs: { fileSizeLimit: null, allowedMimeTypes: null },
 };

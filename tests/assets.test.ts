@@ -1,7 +1,7 @@
 // Assets on the local stack: upload (multipart), probe, list by type and tags with pages,
 // content checks, another user's asset, in-use deletes, frames by content in the cache key.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
 import { call, env, FUNCTIONS, functionsMemoryGrowth, newUser, resetSims, sql, supabaseClient, type TestUser } from "./helpers";
 import { finished, generate, scene } from "./movie-helpers";
@@ -50,8 +50,13 @@ describe("assets", () => {
     expect(image.body).toMatchObject({ type: "image", name: "Logo", tags: ["brand", "logo"], mimeType: "image/png", width: 640, height: 360 });
     expect(image.body.path).toMatch(new RegExp(`^${user.id}/`));
     const audio = await upload(user, "audio", mp3(), "bgm.mp3", { name: "background_music.mp3", tags: ["bgm", "chinese"] });
-    expect(audio.body).toMatchObject({ type: "audio", mimeType: "audio/mpeg" });
+    // Audio is converted once, at upload, to the format the mixer reads: FLAC, 48 kHz, stereo.
+    expect(audio.body).toMatchObject({ type: "audio", mimeType: "audio/flac", path: expect.stringMatching(/\.flac$/) });
     expect(audio.body.duration).toBeCloseTo(3, 0);
+    const stored = `/tmp/reelforge-asset-${process.pid}-stored.flac`;
+    writeFileSync(stored, Buffer.from(await (await fetch((await call(user.token, "GET", `assets/${audio.body.id}`)).body.url)).arrayBuffer()));
+    const facts = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-of", "json", "-show_entries", "format=format_name:stream=codec_name,sample_rate,channels", stored], { encoding: "utf8" }));
+    expect(facts).toMatchObject({ format: { format_name: "flac" }, streams: [{ codec_name: "flac", sample_rate: "48000", channels: 2 }] });
     const video = await upload(user, "video", mp4(), "clip.mp4", { tags: ["bgm"] });
     expect(video.body).toMatchObject({ type: "video", name: "clip.mp4", width: 320, height: 568 });
     expect(video.body.duration).toBeCloseTo(2, 1);
@@ -178,7 +183,7 @@ describe("uploads: bounded memory, checked content", () => {
     const playlist = new TextEncoder().encode("#EXTM3U\n#EXTINF:10,\nfile:///etc/hostname\n#EXT-X-ENDLIST\n");
     const music = await put("music", new Uint8Array(Buffer.concat([playlist, mp3().subarray(0, 4096)])), "audio/mpeg");
     const hls = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1")], effects: { backgroundMusic: music } });
-    expect(hls).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^effects.backgroundMusic: not a supported/) } } });
+    expect(hls).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^effects.backgroundMusic: name an audio asset/) } } });
     const disguised = await put("frame.png", mp3(), "image/png");
     const wrong = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1", { duration: 5, firstFrame: disguised })] });
     expect(wrong.body.error.message).toBe("scenes.0.firstFrame must be an image; this file is an audio (audio/mpeg)");

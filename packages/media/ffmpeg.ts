@@ -336,3 +336,34 @@ export async function speechIntervals(file: string, opts: { noiseDb?: number; mi
   if (from < end) intervals.push({ start: from, end });
   return intervals;
 }
+
+// Audio assets: converted once, at upload.
+import { spawn } from "node:child_process";
+
+/** Music and audio assets are stored in one checked format, converted once at upload: FLAC,
+ * 48 kHz, stereo. Whatever reads them pins the demuxer (`-f flac`). */
+export const STORED_AUDIO = { format: "flac", mime: "audio/flac", ext: "flac", sampleRate: 48000, channels: 2 } as const;
+
+/** ffmpeg's demuxer for each audio type uploads accept (sniffed from the content, never guessed by ffmpeg). */
+export const AUDIO_DEMUXERS: Record<string, string> = { "audio/mpeg": "mp3", "audio/wav": "wav", "audio/mp4": "mov" };
+
+/** An uploaded audio file converted to STORED_AUDIO: the demuxer pinned from its sniffed type,
+ * local files only, killed with its process group (setsid) once `limitSeconds` have passed. */
+export async function transcodeToStoredAudio(input: string, mime: string, output: string, limitSeconds = 60): Promise<void> {
+  const demuxer = AUDIO_DEMUXERS[mime];
+  if (!demuxer) throw new Error(`no demuxer for ${mime}`);
+  const child = spawn("setsid", [
+    "ffmpeg", "-hide_banner", "-nostdin", "-y", "-protocol_whitelist", "file", "-f", demuxer, "-i", input,
+    "-map", "0:a:0", "-vn", "-sn", "-dn", "-ar", String(STORED_AUDIO.sampleRate), "-ac", String(STORED_AUDIO.channels),
+    "-c:a", "flac", "-f", STORED_AUDIO.format, output,
+  ], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
+  const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), limitSeconds * 1000);
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (c, s) => resolve([c, s]));
+  }).finally(() => clearTimeout(timer));
+  if (signal === "SIGKILL") throw new Error(`ffmpeg took longer than ${limitSeconds} s`);
+  if (code !== 0) throw new Error(`ffmpeg failed: ${stderr.trim().split("\n").slice(-6).join("\n")}`);
+}

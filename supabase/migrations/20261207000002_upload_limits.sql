@@ -34,7 +34,7 @@ end $$;
 revoke execute on function engine.storage_quota_refusal(bigint) from public, anon, authenticated;
 revoke execute on function engine.storage_upload_refusal(uuid, bigint) from public, anon, authenticated;
 
--- Hosted Storage: the insert policy on storage.objects also asks for room and a request token,
+-- Hosted Storage: the assets bucket takes FLAC; the insert policy on storage.objects also asks for room and a request token,
 -- counting the caller's bytes from storage.objects. (The local stand-in asks the same function,
 -- counting its files on disk; this block is skipped there.)
 do $$
@@ -42,6 +42,9 @@ begin
   if to_regclass('storage.objects') is null then
     return;
   end if;
+  -- Audio assets are stored as FLAC (converted at upload).
+  update storage.buckets set allowed_mime_types = array_append(allowed_mime_types, 'audio/flac')
+  where id = 'assets' and not 'audio/flac' = any (allowed_mime_types);
   execute $f$
     create or replace function app.storage_upload_allowed() returns boolean
     language sql volatile security definer set search_path = '' as $b$

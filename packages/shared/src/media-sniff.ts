@@ -313,10 +313,7 @@ export class MediaInspector {
     this.#head = [];
     this.#headBytes = head;
     this.#sniffed = sniffHead(head);
-    if (this.#sniffed?.ext === "mp3") {
-      this.#next = id3End(head);
-      this.#declared = mp3DeclaredDuration(head, this.#next);
-    }
+    if (this.#sniffed?.ext === "mp3") this.#next = id3End(head);
     this.#walk(head);
   }
 
@@ -416,10 +413,10 @@ export class MediaInspector {
       const tag = ["TAG", "APETAGEX", "LYRICSBEGIN"].some((t) => ascii(trailer, 0, t.length) === t);
       if (!tag || this.#mp3TrailerSize > MAX_MP3_TRAILER_BYTES) return { refused: `not an MP3 from start to end: ${this.#broken}` };
     }
-    return { sniffed, probed: { ...probeHead(this.#headBytes, sniffed), durationSeconds: this.#declared ?? this.#mp3Seconds } };
+    // A VBR header's frame count, else the frames counted to the end.
+    const declared = probeHead(this.#headBytes, sniffed);
+    return { sniffed, probed: { ...declared, durationSeconds: declared.durationSeconds ?? this.#mp3Seconds } };
   }
-
-  #declared: number | undefined;
 }
 
 /** A whole file in memory, inspected as if it streamed. */

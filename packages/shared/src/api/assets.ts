@@ -14,7 +14,8 @@ import { sha256Hex } from "../movie.ts";
 import { article, type AssetType } from "./files.ts";
 import { editSceneImage } from "../providers/gemini-image.ts";
 import { geminiImageConfig } from "../providers/index.ts";
-import { downloadObject, folderBytes, removeObjects, signedUrl, uploadObject } from "../storage.ts";
+import { downloadObject, folderBytes, openObject, removeObjects, signedUrl, uploadObject } from "../storage.ts";
+import { probe, STORED_AUDIO, transcodeToStoredAudio, withTempDir } from "../../../media/ffmpeg.ts";
 
 type AssetRow = {
   id: string; type: AssetType; name: string; tags: string[]; path: string; mime: string; size_bytes: string;
@@ -128,10 +129,41 @@ async function streamToAssets(userId: string, file: ReadableStream<Uint8Array>):
   return { path, sniffed: early.sniffed, probed: inspected.probed, size: inspector.size, sha256: hash.digest("hex") };
 }
 
+/** ffmpeg's time for one conversion: a 20 MB upload takes a few seconds. */
+const AUDIO_CONVERSION_SECONDS = 60;
+
+/** Audio is converted once, here, to the one format the mixer reads (FLAC, 48 kHz, stereo),
+ * and replaces the upload. ffmpeg runs in this function: hosted edge functions have none, so
+ * there this belongs to the media worker (README, "Uploads and memory"). */
+async function convertAudio(file: StoredFile): Promise<StoredFile> {
+  try {
+    return await withTempDir(async (dir) => {
+      await Deno.writeFile(`${dir}/upload`, await openObject("assets", file.path));
+      try {
+        await transcodeToStoredAudio(`${dir}/upload`, file.sniffed.mime, `${dir}/audio.flac`, AUDIO_CONVERSION_SECONDS);
+      } catch (err) {
+        throw new AppError("INVALID_REQUEST", `file: the audio could not be read (${(err as Error).message.split("\n").pop()})`);
+      }
+      const facts = await probe(`${dir}/audio.flac`);
+      const hash = createHash("sha256");
+      for await (const chunk of (await Deno.open(`${dir}/audio.flac`)).readable) hash.update(chunk);
+      const path = file.path.replace(/\.\w+$/, `.${STORED_AUDIO.ext}`);
+      await uploadObject("assets", path, (await Deno.open(`${dir}/audio.flac`)).readable, STORED_AUDIO.mime);
+      return {
+        path, sniffed: { kind: "audio", mime: STORED_AUDIO.mime, ext: STORED_AUDIO.ext },
+        probed: { durationSeconds: facts.duration, sampleRate: STORED_AUDIO.sampleRate }, size: (await Deno.stat(`${dir}/audio.flac`)).size, sha256: hash.digest("hex"),
+      };
+    });
+  } finally {
+    await removeObjects("assets", [file.path]);
+  }
+}
+
 /** Stores a file as a new asset of the caller: streamed and checked (streamToAssets), then
  * the row; the file is removed again if the row is refused. */
 async function createAsset(claims: JwtClaims, type: AssetType, file: StoredFile, name: string, tags: string[]) {
   try {
+    if (file.sniffed.kind === "audio" && type === "audio") file = await convertAudio(file);
     const { sniffed, probed } = file;
     if (sniffed.kind !== type) throw new AppError("INVALID_REQUEST", `file: its content is ${article(sniffed.kind)} ${sniffed.kind} (${sniffed.mime}), not ${article(type)} ${type}`);
     const [row] = await asUser(claims, async (sql) => sql<AssetRow[]>`
@@ -196,6 +228,18 @@ function capped(body: ReadableStream<Uint8Array>, limit: number) {
   }));
 }
 
+/** The upload form's type and metadata fields, checked. */
+function uploadRequest(fields: Map<string, string>) {
+  const { type } = validate(z.object({ type: z.enum(ASSET_TYPES, { error: "must be image, audio or video" }) }), { type: fields.get("type") });
+  let meta: unknown;
+  try {
+    meta = JSON.parse(fields.get("metadata") ?? "{}");
+  } catch {
+    throw new AppError("INVALID_REQUEST", "metadata: must be JSON such as {\"name\": \"bgm.mp3\", \"tags\": [\"bgm\"]}");
+  }
+  return { type, ...validate(assetMetadata, meta) };
+}
+
 export function assetsApp() {
   // The upload streams: the form is read part by part, the file goes on to Storage as it
   // arrives (a 50 MB upload holds its head, not its bytes).
@@ -209,6 +253,7 @@ export function assetsApp() {
     const fields = new Map<string, string>();
     let file: StoredFile | undefined;
     let fileName = "";
+    let req: ReturnType<typeof uploadRequest>;
     try {
       for await (const part of readMultipart(capped(c.req.raw.body, MAX_UPLOAD_BYTES), boundary)) {
         if (part.name === "file" && part.filename !== null) {
@@ -219,30 +264,13 @@ export function assetsApp() {
           fields.set(part.name, await partText(part, 16 * 1024));
         }
       }
+      if (!file) throw new AppError("INVALID_REQUEST", "file: attach the file as a multipart part named file");
+      req = uploadRequest(fields);
     } catch (err) {
       if (file) await removeObjects("assets", [file.path]).catch(() => {});
       throw err instanceof MultipartError ? new AppError("INVALID_REQUEST", `${badForm}: ${err.message}`) : err;
     }
-    if (!file) throw new AppError("INVALID_REQUEST", "file: attach the file as a multipart part named file");
-    const stored = file;
-    const parsed = (() => {
-      const { type } = validate(z.object({ type: z.enum(ASSET_TYPES, { error: "must be image, audio or video" }) }), { type: fields.get("type") });
-      let meta: unknown;
-      try {
-        meta = JSON.parse(fields.get("metadata") ?? "{}");
-      } catch {
-        throw new AppError("INVALID_REQUEST", "metadata: must be JSON such as {\"name\": \"bgm.mp3\", \"tags\": [\"bgm\"]}");
-      }
-      return { type, ...validate(assetMetadata, meta) };
-    });
-    let req: ReturnType<typeof parsed>;
-    try {
-      req = parsed();
-    } catch (err) {
-      await removeObjects("assets", [stored.path]);
-      throw err;
-    }
-    return c.json(await createAsset(claims, req.type, stored, req.name ?? (fileName || `${req.type} asset`), req.tags), 201);
+    return c.json(await createAsset(claims, req.type, file, req.name ?? (fileName || `${req.type} asset`), req.tags), 201);
   });
 
   app.get("/", async (c) => {

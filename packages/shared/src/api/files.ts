@@ -24,6 +24,8 @@ export function fileResolver(claims: JwtClaims): FileResolver {
       return { path: asset.path, sha256: asset.sha256 };
     }
     if (byId) throw new AppError("NOT_FOUND", `${field}: no such file in your assets`);
+    // Music is converted once at upload to the one format the mixer reads: only assets will do.
+    if (kind === "audio") throw new AppError("INVALID_REQUEST", `${field}: name an audio asset (POST assets/upload converts it once to the format the mixer reads), not a file put in Storage`);
     await checkStoredFile(ref, field, kind);
     return { path: ref, sha256: null };
   };
