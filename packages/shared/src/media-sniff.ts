@@ -15,8 +15,12 @@ export const MAX_ASSET_BYTES: Record<MediaKind, number> = { image: 10 * 1024 * 1
 export const AUDIO_SAMPLE_RATES = { min: 8000, max: 192000 } as const;
 export const MIN_AUDIO_SECONDS = 1;
 
+/** Images larger than this on a side are refused (no provider takes them; a PNG header may
+ * declare 2^32-1 x 2^32-1). */
+export const MAX_IMAGE_SIDE = 16384;
+
 /** Why audio with these facts is refused, or null. */
-export function audioRefusal(probed: Probed): string | null {
+function audioRefusal(probed: Probed): string | null {
   const { sampleRate: rate, durationSeconds: seconds } = probed;
   if (!rate || rate < AUDIO_SAMPLE_RATES.min || rate > AUDIO_SAMPLE_RATES.max) {
     return `its sample rate is ${rate ? `${rate} Hz` : "unknown"}; audio must be ${AUDIO_SAMPLE_RATES.min / 1000} to ${AUDIO_SAMPLE_RATES.max / 1000} kHz`;
@@ -417,6 +421,17 @@ export class MediaInspector {
     const declared = probeHead(this.#headBytes, sniffed);
     return { sniffed, probed: { ...declared, durationSeconds: declared.durationSeconds ?? this.#mp3Seconds } };
   }
+}
+
+/** Why an inspected file may not be an asset, or null: what the inspection refused, an
+ * image's size, audio's sample rate and length. */
+export function assetRefusal(inspected: Inspection): string | null {
+  if ("refused" in inspected) return inspected.refused;
+  const { sniffed, probed } = inspected;
+  if (sniffed.kind === "image" && Math.max(probed.width ?? 0, probed.height ?? 0) > MAX_IMAGE_SIDE) {
+    return `it is ${probed.width}x${probed.height} pixels; at most ${MAX_IMAGE_SIDE} on a side`;
+  }
+  return sniffed.kind === "audio" ? audioRefusal(probed) : null;
 }
 
 /** A whole file in memory, inspected as if it streamed. */

@@ -100,16 +100,8 @@ function forgetSignedUrls(bucket: string, paths: string[]) {
 
 /** Deletes everything under `prefix` (a generation's folder): Storage lists, then removes. */
 export async function removeFolder(bucket: string, prefix: string) {
-  const listed = await fetch(endpoint(`list/${bucket}`), {
-    method: "POST",
-    headers: { ...auth(), "content-type": "application/json" },
-    body: JSON.stringify({ prefix, limit: 1000 }),
-  });
-  if (!listed.ok) {
-    await listed.body?.cancel();
-    throw new AppError("SERVICE_UNAVAILABLE", `Storage could not list ${bucket}/${prefix} (HTTP ${listed.status})`);
-  }
-  await removeObjects(bucket, (await listed.json() as { name: string }[]).map((o) => `${prefix.replace(/\/$/, "")}/${o.name}`));
+  const listed = await listFolder(bucket, { prefix, limit: 1000 });
+  await removeObjects(bucket, listed.map((o) => `${prefix.replace(/\/$/, "")}/${o.name}`));
 }
 
 /** Deletes these objects (paths in the bucket); missing ones are no error. */
@@ -125,20 +117,26 @@ export async function removeObjects(bucket: string, paths: string[]) {
   if (!removed.ok) throw new AppError("SERVICE_UNAVAILABLE", `Storage could not delete from ${bucket} (HTTP ${removed.status})`);
 }
 
-/** An object's size in bytes, or null when there is none (Storage lists the folder; no
- * bytes are read). */
-export async function objectSize(bucket: string, path: string): Promise<number | null> {
-  const cut = path.lastIndexOf("/");
+/** One page of a folder's listing: files with their size, folders with null metadata. */
+async function listFolder(bucket: string, query: { prefix: string; search?: string; limit: number; offset?: number }) {
   const res = await fetch(endpoint(`list/${bucket}`), {
     method: "POST",
     headers: { ...auth(), "content-type": "application/json" },
-    body: JSON.stringify({ prefix: path.slice(0, cut), search: path.slice(cut + 1), limit: 100 }),
+    body: JSON.stringify(query),
   });
   if (!res.ok) {
     await res.body?.cancel();
     throw new AppError("SERVICE_UNAVAILABLE", `Storage could not list ${bucket} (HTTP ${res.status})`);
   }
-  const found = (await res.json() as { name: string; metadata: { size?: number } | null }[]).find((o) => o.name === path.slice(cut + 1));
+  return await res.json() as { name: string; metadata: { size?: number } | null }[];
+}
+
+/** An object's size in bytes, or null when there is none (Storage lists the folder; no
+ * bytes are read). */
+export async function objectSize(bucket: string, path: string): Promise<number | null> {
+  const cut = path.lastIndexOf("/");
+  const listed = await listFolder(bucket, { prefix: path.slice(0, cut), search: path.slice(cut + 1), limit: 100 });
+  const found = listed.find((o) => o.name === path.slice(cut + 1));
   return found?.metadata ? Number(found.metadata.size ?? 0) : null;
 }
 
@@ -151,18 +149,8 @@ export async function objectExists(bucket: string, path: string): Promise<boolea
 export async function folderBytes(bucket: string, prefix: string): Promise<number> {
   let total = 0;
   for (let offset = 0; ; offset += 1000) {
-    const res = await fetch(endpoint(`list/${bucket}`), {
-      method: "POST",
-      headers: { ...auth(), "content-type": "application/json" },
-      body: JSON.stringify({ prefix, limit: 1000, offset }),
-    });
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new AppError("SERVICE_UNAVAILABLE", `Storage could not list ${bucket} (HTTP ${res.status})`);
-    }
-    const entries = await res.json() as { name: string; metadata: { size?: number } | null }[];
+    const entries = await listFolder(bucket, { prefix, limit: 1000, offset });
     for (const e of entries) total += e.metadata ? Number(e.metadata.size ?? 0) : await folderBytes(bucket, `${prefix}/${e.name}`);
     if (entries.length < 1000) return total;
   }
 }
-

@@ -8,7 +8,7 @@ import { AppError } from "../errors.ts";
 import { conditionalJson, type Env, functionApp, parseBody, requireUser, validate } from "../http.ts";
 import type { JwtClaims } from "../jwt.ts";
 import { createHash } from "node:crypto";
-import { audioRefusal, MAX_ASSET_BYTES, MediaInspector, type Inspection, type Probed, type Sniffed, sniffMedia } from "../media-sniff.ts";
+import { assetRefusal, MAX_ASSET_BYTES, MediaInspector, type Inspection, type Probed, type Sniffed, sniffMedia } from "../media-sniff.ts";
 import { MultipartError, multipartBoundary, partText, readMultipart } from "../multipart.ts";
 import { sha256Hex } from "../movie.ts";
 import { article, type AssetType } from "./files.ts";
@@ -37,10 +37,6 @@ export const assetMetadata = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   tags: z.array(z.string().trim().min(1).max(40).regex(/^[^,]+$/, "must not contain a comma")).max(20).default([]),
 });
-
-/** Images larger than this on a side are refused (no provider takes them; a header may
- * declare 2^32-1 x 2^32-1). */
-export const MAX_IMAGE_SIDE = 16384;
 
 /** Room under the user's storage quota, counting their selfies and assets (the quota direct
  * uploads meet in Storage's policy): refused once their files take all of it. */
@@ -117,11 +113,9 @@ async function streamToAssets(userId: string, file: ReadableStream<Uint8Array>):
     throw failure ?? err;
   }
   const inspected = inspector.finish();
-  const refusal = "refused" in inspected ? inspected.refused
-    : inspected.sniffed.kind !== early.sniffed.kind ? "its index (moov) comes after its media and says it is not what its start says; re-encode it with -movflags +faststart"
-    : Math.max(inspected.probed.width ?? 0, inspected.probed.height ?? 0) > MAX_IMAGE_SIDE ? `it is ${inspected.probed.width}x${inspected.probed.height} pixels; at most ${MAX_IMAGE_SIDE} on a side`
-    : inspected.sniffed.kind === "audio" ? audioRefusal(inspected.probed)
-    : null;
+  const refusal = assetRefusal(inspected) ?? ("sniffed" in inspected && inspected.sniffed.kind !== early.sniffed.kind
+    ? "its index (moov) comes after its media and says it is not what its start says; re-encode it with -movflags +faststart"
+    : null);
   if (refusal !== null || "refused" in inspected) {
     await removeObjects("assets", [path]);
     throw new AppError("INVALID_REQUEST", `file: ${refusal}`);

@@ -4,7 +4,7 @@ import { asUser } from "../db.ts";
 import { AppError } from "../errors.ts";
 import type { JwtClaims } from "../jwt.ts";
 import type { FileResolver } from "../movie.ts";
-import { audioRefusal, MAX_ASSET_BYTES, type MediaKind, MediaInspector } from "../media-sniff.ts";
+import { assetRefusal, MAX_ASSET_BYTES, type MediaKind, MediaInspector } from "../media-sniff.ts";
 import { objectSize, openObject } from "../storage.ts";
 
 export type AssetType = "image" | "audio" | "video";
@@ -43,7 +43,7 @@ async function checkStoredFile(path: string, field: string, kind: MediaKind) {
   const inspector = new MediaInspector();
   for await (const chunk of await openObject("assets", path, limit)) inspector.push(chunk);
   const inspected = inspector.finish();
-  const refusal = "refused" in inspected ? inspected.refused : inspected.sniffed.kind === "audio" ? audioRefusal(inspected.probed) : null;
+  const refusal = assetRefusal(inspected);
   if (refusal !== null || "refused" in inspected) throw new AppError("INVALID_REQUEST", `${field}: ${refusal}`);
   if (inspected.sniffed.kind !== kind) {
     throw new AppError("INVALID_REQUEST", `${field} must be ${article(kind)} ${kind}; this file is ${article(inspected.sniffed.kind)} ${inspected.sniffed.kind} (${inspected.sniffed.mime})`);
