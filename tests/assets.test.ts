@@ -51,12 +51,17 @@ describe("assets", () => {
     expect(image.body.path).toMatch(new RegExp(`^${user.id}/`));
     const audio = await upload(user, "audio", mp3(), "bgm.mp3", { name: "background_music.mp3", tags: ["bgm", "chinese"] });
     // Audio is converted once, at upload, to the format the mixer reads: FLAC, 48 kHz, stereo.
-    expect(audio.body).toMatchObject({ type: "audio", mimeType: "audio/flac", path: expect.stringMatching(/\.flac$/) });
+    expect(audio.body).toMatchObject({ type: "audio", mimeType: "audio/flac", status: "ready", path: expect.stringMatching(/\.flac$/) });
     expect(audio.body.duration).toBeCloseTo(3, 0);
     const stored = `/tmp/reelforge-asset-${process.pid}-stored.flac`;
     writeFileSync(stored, Buffer.from(await (await fetch((await call(user.token, "GET", `assets/${audio.body.id}`)).body.url)).arrayBuffer()));
     const facts = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-of", "json", "-show_entries", "format=format_name:stream=codec_name,sample_rate,channels", stored], { encoding: "utf8" }));
     expect(facts).toMatchObject({ format: { format_name: "flac" }, streams: [{ codec_name: "flac", sample_rate: "48000", channels: 2 }] });
+    // A spec uses audio only once it is converted.
+    await sql`update public.assets set status = 'processing' where id = ${audio.body.id}`;
+    const early = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1")], effects: { backgroundMusic: audio.body.id } });
+    expect(early).toMatchObject({ status: 400, body: { error: { message: "effects.backgroundMusic: this asset is still being converted; try again in a few seconds" } } });
+    await sql`update public.assets set status = 'ready' where id = ${audio.body.id}`;
     const video = await upload(user, "video", mp4(), "clip.mp4", { tags: ["bgm"] });
     expect(video.body).toMatchObject({ type: "video", name: "clip.mp4", width: 320, height: 568 });
     expect(video.body.duration).toBeCloseTo(2, 1);
@@ -131,8 +136,10 @@ describe("uploads: bounded memory, checked content", () => {
   it("five maximum-size uploads at once stream to Storage: the functions grow by a few MB, not by the files", async () => {
     const user = await newUser();
     const video = paddedMp4(49 * 1024 * 1024);
-    // One upload first: the process's heap settles at its working size, then five at once.
-    expect((await upload(user, "video", video, "warm-up.mp4")).status).toBe(201);
+    // Five smaller ones first: the process's heap settles at its working size.
+    const warmUp = paddedMp4(10 * 1024 * 1024);
+    const first = await Promise.all(Array.from({ length: 5 }, (_, i) => upload(user, "video", warmUp, `warm-up-${i}.mp4`)));
+    expect(first.map((a) => a.status)).toEqual([201, 201, 201, 201, 201]);
     let answers: { status: number; body: any }[] = [];
     const memory = await functionsMemoryGrowth(async () => {
       answers = await Promise.all(Array.from({ length: 5 }, (_, i) => upload(user, "video", video, `big-${i}.mp4`)));
@@ -143,9 +150,9 @@ describe("uploads: bounded memory, checked content", () => {
     // Over the kind's limit: refused while it streams, nothing kept.
     const tooBig = await upload(user, "image", new Uint8Array(Buffer.concat([png(), new Uint8Array(11 * 1024 * 1024)])), "huge.png");
     expect(tooBig).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: "file: an image asset may be at most 10 MB" } } });
-    expect(await assetCount(user)).toBe(6);
+    expect(await assetCount(user)).toBe(10);
     const { data } = await supabaseClient(env.SERVICE_ROLE_KEY).storage.from("assets").list(user.id);
-    expect(data?.length).toBe(6);
+    expect(data?.length).toBe(10);
   });
 
   it("a PNG declaring 2^32-1 x 2^32-1 pixels, a playlist before MP3 frames, a 10 MHz WAV and a 0.3 s MP3 are refused with a 400", async () => {

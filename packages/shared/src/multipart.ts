@@ -61,11 +61,19 @@ export async function* readMultipart(body: ReadableStream<Uint8Array>, boundary:
   // The first delimiter has no CRLF before it: pretend it had.
   let buf: Uint8Array = CRLF;
   let ended = false;
-  const more = async () => {
+  // Body bytes known to hold no delimiter start, handed out before `buf`.
+  let clearTail: Uint8Array | null = null;
+  /** Reads on. Inside a part's body the few bytes kept from the last chunk are joined to the
+   * next one only when a delimiter straddles the two: a file passes without being copied. */
+  const more = async (inBody = false) => {
     if (ended) throw new MultipartError("the form ended early");
     const { value, done } = await reader.read();
     if (done) ended = true;
-    else buf = concat(buf, value);
+    else if (buf.length === 0) buf = value;
+    else if (inBody && value.length >= delimiter.length - 1 && indexOf(concat(buf, value.subarray(0, delimiter.length - 1)), delimiter) === -1) {
+      clearTail = buf;
+      buf = value;
+    } else buf = concat(buf, value);
   };
 
   try {
@@ -93,6 +101,11 @@ export async function* readMultipart(body: ReadableStream<Uint8Array>, boundary:
       // Hands out everything before the next delimiter, keeping a tail that may be its start.
       const nextChunk = async (): Promise<Uint8Array | null> => {
         while (!partDone) {
+          if (clearTail) {
+            const tail = clearTail;
+            clearTail = null;
+            return tail;
+          }
           const at = indexOf(buf, delimiter);
           if (at !== -1) {
             const chunk = buf.subarray(0, at);
@@ -100,13 +113,13 @@ export async function* readMultipart(body: ReadableStream<Uint8Array>, boundary:
             partDone = true;
             return chunk;
           }
-          const safe = buf.length - delimiter.length;
+          const safe = buf.length - delimiter.length + 1;
           if (safe > 0) {
             const chunk = buf.subarray(0, safe);
             buf = buf.subarray(safe);
             return chunk;
           }
-          await more();
+          await more(true);
         }
         return null;
       };

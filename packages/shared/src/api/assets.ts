@@ -14,12 +14,12 @@ import { sha256Hex } from "../movie.ts";
 import { article, type AssetType } from "./files.ts";
 import { editSceneImage } from "../providers/gemini-image.ts";
 import { geminiImageConfig } from "../providers/index.ts";
-import { downloadObject, folderBytes, openObject, removeObjects, signedUrl, uploadObject } from "../storage.ts";
-import { probe, STORED_AUDIO, transcodeToStoredAudio, withTempDir } from "../../../media/ffmpeg.ts";
+import { downloadObject, folderBytes, removeObjects, signedUrl, uploadObject } from "../storage.ts";
 
 type AssetRow = {
   id: string; type: AssetType; name: string; tags: string[]; path: string; mime: string; size_bytes: string;
   width: number | null; height: number | null; duration_seconds: string | null; created_at: string;
+  status: "processing" | "ready" | "failed"; error: string | null;
 };
 
 const ASSET_TYPES = ["image", "audio", "video"] as const;
@@ -29,7 +29,7 @@ function assetView(a: AssetRow) {
   return {
     id: a.id, type: a.type, name: a.name, tags: a.tags, path: a.path, mimeType: a.mime, size: Number(a.size_bytes),
     width: a.width, height: a.height, duration: a.duration_seconds === null ? null : Number(a.duration_seconds),
-    createdAt: a.created_at,
+    status: a.status, createdAt: a.created_at,
   };
 }
 
@@ -123,51 +123,41 @@ async function streamToAssets(userId: string, file: ReadableStream<Uint8Array>):
   return { path, sniffed: early.sniffed, probed: inspected.probed, size: inspector.size, sha256: hash.digest("hex") };
 }
 
-/** ffmpeg's time for one conversion: a 20 MB upload takes a few seconds. */
-const AUDIO_CONVERSION_SECONDS = 60;
+/** How long an upload waits for its audio to be converted by the media worker (a few seconds
+ * as a rule); after that it answers `processing` and GET assets/{id} tells when it is ready. */
+const CONVERSION_WAIT_MS = 60_000;
 
-/** Audio is converted once, here, to the one format the mixer reads (FLAC, 48 kHz, stereo),
- * and replaces the upload. ffmpeg runs in this function: hosted edge functions have none, so
- * there this belongs to the media worker (README, "Uploads and memory"). */
-async function convertAudio(file: StoredFile): Promise<StoredFile> {
-  try {
-    return await withTempDir(async (dir) => {
-      await Deno.writeFile(`${dir}/upload`, await openObject("assets", file.path));
-      try {
-        await transcodeToStoredAudio(`${dir}/upload`, file.sniffed.mime, `${dir}/audio.flac`, AUDIO_CONVERSION_SECONDS);
-      } catch (err) {
-        throw new AppError("INVALID_REQUEST", `file: the audio could not be read (${(err as Error).message.split("\n").pop()})`);
-      }
-      const facts = await probe(`${dir}/audio.flac`);
-      const hash = createHash("sha256");
-      for await (const chunk of (await Deno.open(`${dir}/audio.flac`)).readable) hash.update(chunk);
-      const path = file.path.replace(/\.\w+$/, `.${STORED_AUDIO.ext}`);
-      await uploadObject("assets", path, (await Deno.open(`${dir}/audio.flac`)).readable, STORED_AUDIO.mime);
-      return {
-        path, sniffed: { kind: "audio", mime: STORED_AUDIO.mime, ext: STORED_AUDIO.ext },
-        probed: { durationSeconds: facts.duration, sampleRate: STORED_AUDIO.sampleRate }, size: (await Deno.stat(`${dir}/audio.flac`)).size, sha256: hash.digest("hex"),
-      };
-    });
-  } finally {
-    await removeObjects("assets", [file.path]);
+/** The asset once the media worker converted it (or failed to, then it is removed and
+ * refused), or as it is when the wait is over. */
+async function converted(claims: JwtClaims, asset: AssetRow): Promise<AssetRow> {
+  for (const until = Date.now() + CONVERSION_WAIT_MS; asset.status === "processing" && Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 200));
+    [asset] = await asUser(claims, (sql) => sql<AssetRow[]>`select * from public.assets where id = ${asset.id}`);
   }
+  if (asset.status === "failed") {
+    await asUser(claims, (sql) => sql`select from app.delete_asset(${asset.id})`);
+    await removeObjects("assets", [asset.path]);
+    throw new AppError("INVALID_REQUEST", `file: ${asset.error}`);
+  }
+  return asset;
 }
 
 /** Stores a file as a new asset of the caller: streamed and checked (streamToAssets), then
  * the row; the file is removed again if the row is refused. */
 async function createAsset(claims: JwtClaims, type: AssetType, file: StoredFile, name: string, tags: string[]) {
+  let row: AssetRow;
   try {
-    if (file.sniffed.kind === "audio" && type === "audio") file = await convertAudio(file);
     const { sniffed, probed } = file;
     if (sniffed.kind !== type) throw new AppError("INVALID_REQUEST", `file: its content is ${article(sniffed.kind)} ${sniffed.kind} (${sniffed.mime}), not ${article(type)} ${type}`);
-    const [row] = await asUser(claims, async (sql) => sql<AssetRow[]>`
+    const [created] = await asUser(claims, async (sql) => sql<AssetRow[]>`
       select * from app.create_asset(${type}, ${name}, ${tags}, ${file.path}, ${sniffed.mime}, ${file.size},
         ${file.sha256}, ${probed.width ?? null}, ${probed.height ?? null}, ${probed.durationSeconds ?? null})`);
-    return assetView(row);
+    row = created;
   } catch (err) {
     await removeObjects("assets", [file.path]);
     throw err;
   }
+  return assetView(await converted(claims, row));
 }
 
 /** Stores bytes (an edited image) as a new asset of the caller. */

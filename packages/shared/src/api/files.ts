@@ -17,10 +17,14 @@ export function fileResolver(claims: JwtClaims): FileResolver {
   return async (ref, field, kind) => {
     const byId = uuid.safeParse(ref).success;
     if (!byId && !ref.startsWith(`${claims.sub}/`)) throw new AppError("FORBIDDEN", `${field} must be in your own folder of the assets bucket`);
-    const [asset] = await asUser(claims, (sql) => sql<{ path: string; type: AssetType; sha256: string }[]>`
-      select path, type, sha256 from public.assets where ${byId ? sql`id = ${ref}` : sql`path = ${ref}`}`);
+    const [asset] = await asUser(claims, (sql) => sql<{ path: string; type: AssetType; sha256: string; status: string }[]>`
+      select path, type, sha256, status from public.assets where ${byId ? sql`id = ${ref}` : sql`path = ${ref}`}`);
     if (asset) {
       if (asset.type !== kind) throw new AppError("INVALID_REQUEST", `${field} must be ${article(kind)} ${kind} asset; this one is ${article(asset.type)} ${asset.type}`);
+      // Audio is used once converted to the format the mixer reads (the media worker's job).
+      if (asset.status !== "ready") {
+        throw new AppError("INVALID_REQUEST", `${field}: ${asset.status === "failed" ? "this asset could not be converted; upload it again" : "this asset is still being converted; try again in a few seconds"}`);
+      }
       return { path: asset.path, sha256: asset.sha256 };
     }
     if (byId) throw new AppError("NOT_FOUND", `${field}: no such file in your assets`);
