@@ -11,7 +11,7 @@ export type Probed = { width?: number; height?: number; durationSeconds?: number
 export const MAX_ASSET_BYTES: Record<MediaKind, number> = { image: 10 * 1024 * 1024, audio: 20 * 1024 * 1024, video: 50 * 1024 * 1024 };
 
 /** Audio is 8 to 192 kHz and lasts at least a second: a header declaring 10 MHz made ffmpeg
- * resample for hours, and a file shorter than its frames only loops (issue 26). */
+ * resample for hours (issue 26), and a blip would be looped thousands of times as music. */
 export const AUDIO_SAMPLE_RATES = { min: 8000, max: 192000 } as const;
 export const MIN_AUDIO_SECONDS = 1;
 

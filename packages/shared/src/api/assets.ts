@@ -10,7 +10,6 @@ import type { JwtClaims } from "../jwt.ts";
 import { createHash } from "node:crypto";
 import { assetRefusal, MAX_ASSET_BYTES, MediaInspector, type Inspection, type Probed, type Sniffed, sniffMedia } from "../media-sniff.ts";
 import { MultipartError, multipartBoundary, partText, readMultipart } from "../multipart.ts";
-import { sha256Hex } from "../movie.ts";
 import { article, type AssetType } from "./files.ts";
 import { editSceneImage } from "../providers/gemini-image.ts";
 import { geminiImageConfig } from "../providers/index.ts";
