@@ -6,7 +6,9 @@
 //   user may upload and read only selfies/<their id>/... and assets/<their id>/... (outputs go
 //   out as signed URLs);
 // - only API tokens (anon/service keys, users' access tokens) authorise; signed URLs carry
-//   their own token, valid for one object until it expires.
+//   their own token, valid for one object until it expires;
+// - a user's uploads meet the storage quota and the rate limit of the upload_limits migration's
+//   insert policy; forms (storage-js's Blob/File bodies) are read as they stream.
 import postgres from "postgres";
 import { parse as parseToml } from "smol-toml";
 import { accessTokenClaims, type JwtClaims, signJwt, verifyJwt } from "../packages/shared/src/jwt.ts";
