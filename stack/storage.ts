@@ -6,11 +6,17 @@
 //   user may upload and read only selfies/<their id>/... and assets/<their id>/... (outputs go
 //   out as signed URLs);
 // - only API tokens (anon/service keys, users' access tokens) authorise; signed URLs carry
-//   their own token, valid for one object until it expires.
+//   their own token, valid for one object until it expires;
+// - a user's uploads meet the storage quota and the rate limit of the upload_limits migration's
+//   insert policy; forms (storage-js's Blob/File bodies) are read as they stream.
+import postgres from "postgres";
 import { parse as parseToml } from "smol-toml";
 import { accessTokenClaims, type JwtClaims, signJwt, verifyJwt } from "../packages/shared/src/jwt.ts";
+import { type FormPart, MultipartError, multipartBoundary, readMultipart } from "../packages/shared/src/multipart.ts";
 import { authKeys } from "./auth.ts";
-import { JWT_SECRET, ROOT, STORAGE_DIR } from "./env.ts";
+import { DB_URL, JWT_SECRET, ROOT, STORAGE_DIR } from "./env.ts";
+
+const sql = postgres(DB_URL, { max: 2, onnotice: () => {} });
 
 type Bucket = { fileSizeLimit: number | null; allowedMimeTypes: string[] | null };
 
@@ -76,6 +82,26 @@ function mayAccess(claims: JwtClaims | null, o: ObjectRef) {
   return !!claims && (claims.role === "service_role" || (USER_BUCKETS.has(o.bucket) && ownFolder(claims, o)));
 }
 
+/** Bytes of the files under a folder, subfolders included. */
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      total += e.isDirectory ? await folderBytes(`${dir}/${e.name}`) : e.isFile ? (await Deno.stat(`${dir}/${e.name}`)).size : 0;
+    }
+  } catch { /* no folder yet */ }
+  return total;
+}
+
+/** Hosted Storage's insert policy (migration upload_limits): a user's upload needs room under
+ * their storage quota, counting their selfies and assets, and takes one request from their
+ * rate limit. Refused like any policy: 403, no reason given. */
+async function uploadRefusal(userId: string): Promise<string | null> {
+  const used = (await folderBytes(`${STORAGE_DIR}/selfies/${userId}`)) + (await folderBytes(`${STORAGE_DIR}/assets/${userId}`));
+  const [r] = await sql`select engine.storage_upload_refusal(${userId}, ${used}) as refusal`;
+  return r.refusal;
+}
+
 const file = (o: ObjectRef) => `${STORAGE_DIR}/${o.bucket}/${o.path}`;
 // Content types live beside the buckets, out of reach of object names.
 const typeFile = (o: ObjectRef) => `${STORAGE_DIR}/_types/${o.bucket}/${o.path}`;
@@ -84,7 +110,7 @@ async function readObject(o: ObjectRef) {
   try {
     const f = await Deno.open(file(o), { read: true });
     const type = await Deno.readTextFile(typeFile(o)).catch(() => "application/octet-stream");
-    return new Response(f.readable, { headers: { "content-type": type } });
+    return new Response(f.readable, { headers: { "content-type": type, "content-length": String((await f.stat()).size) } });
   } catch {
     return storageError(404, "not_found", "Object not found");
   }
@@ -122,29 +148,32 @@ async function upload(req: Request, o: ObjectRef) {
   let type = mimeOf(req.headers.get("content-type"));
   let body: ReadableStream<Uint8Array> = req.body;
   const multipart = type === "multipart/form-data";
+  let form: AsyncGenerator<FormPart> | undefined;
   if (multipart) {
-    // The form is read whole (storage-js sends one only for Blob/File bodies): cap it first.
-    let size = 0;
-    const capped = req.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, out) {
-        if ((size += chunk.byteLength) > limit + 64 * 1024) throw new TooLarge();
-        out.enqueue(chunk);
-      },
-    }));
-    let form: FormData;
+    // storage-js sends a Blob or File as a form whose file part has an empty name (beside
+    // cacheControl and metadata fields): read as it streams, the file part's type is the object's.
+    const boundary = multipartBoundary(req.headers.get("content-type"));
+    if (!boundary) return storageError(400, "invalid_request", "The form has no boundary");
+    form = readMultipart(req.body, boundary);
+    let part: FormPart | undefined;
     try {
-      form = await new Response(capped, { headers: { "content-type": req.headers.get("content-type")! } }).formData();
-    } catch (err) {
-      if (err instanceof TooLarge || (err as Error)?.cause instanceof TooLarge) return tooLarge();
+      // Not for-await: leaving that loop would end the form, and with it the part's stream.
+      for (let next = await form.next(); !next.done; next = await form.next()) {
+        if (next.value.filename !== null || next.value.name === "") {
+          part = next.value;
+          break;
+        }
+      }
+    } catch {
       return storageError(400, "invalid_request", "The form could not be read");
     }
-    const part = [...form.values()].find((v): v is File => v instanceof File);
     if (!part) return storageError(400, "invalid_request", "No file in the form");
-    type = mimeOf(part.type);
-    body = part.stream();
+    type = mimeOf(part.contentType);
+    body = part.body;
   }
   if (bucket.allowedMimeTypes && !bucket.allowedMimeTypes.includes(type)) {
     await body.cancel().catch(() => {});
+    await form?.return(undefined);
     return storageError(415, "invalid_mime_type", `mime type ${type} is not supported`);
   }
   if (!multipart && Number(req.headers.get("content-length")) > limit) {
@@ -160,7 +189,10 @@ async function upload(req: Request, o: ObjectRef) {
     tmp = await writeLimited(body, target, limit);
   } catch (err) {
     if (err instanceof TooLarge) return tooLarge();
+    if (err instanceof MultipartError) return storageError(400, "invalid_request", "The form could not be read");
     throw err;
+  } finally {
+    await form?.return(undefined);
   }
   try {
     if (upsert) await Deno.rename(tmp, target);
@@ -187,11 +219,24 @@ async function listOrRemove(req: Request, path: string): Promise<Response | null
     const prefix = String(body.prefix ?? "").replace(/\/$/, "");
     const o = splitObject(`${bucket}/${prefix}`);
     if (!o || !mayAccess(claims, o)) return denied();
-    const names: { name: string }[] = [];
+    // As hosted Storage lists: files with their size and type, folders with null metadata.
+    const entries: { name: string; id: string | null; metadata: { size: number; mimetype: string } | null }[] = [];
     try {
-      for await (const e of Deno.readDir(file(o))) if (!e.name.endsWith(".part")) names.push({ name: e.name });
+      for await (const e of Deno.readDir(file(o))) {
+        if (e.name.endsWith(".part")) continue;
+        const child = { bucket: o.bucket, path: `${o.path}/${e.name}` };
+        if (!e.isFile) {
+          entries.push({ name: e.name, id: null, metadata: null });
+          continue;
+        }
+        const { size } = await Deno.stat(file(child));
+        const mimetype = await Deno.readTextFile(typeFile(child)).catch(() => "application/octet-stream");
+        entries.push({ name: e.name, id: crypto.randomUUID(), metadata: { size, mimetype } });
+      }
     } catch { /* an empty folder */ }
-    return Response.json(names);
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    const offset = Math.max(0, Number(body.offset) || 0);
+    return Response.json(entries.slice(offset, offset + Math.max(1, Number(body.limit) || 100)));
   }
   const removed: { name: string }[] = [];
   for (const p of Array.isArray(body.prefixes) ? body.prefixes.map(String) : []) {
@@ -232,6 +277,12 @@ export async function handleStorage(req: Request, url: URL): Promise<Response> {
   if (!o) return storageError(400, "invalid_request", "Invalid bucket or object path");
   const claims = await caller(req);
   if (req.method === "GET") return mayAccess(claims, o) ? await readObject(o) : storageError(400, "not_found", "Object not found");
-  if (req.method === "POST" || req.method === "PUT") return mayAccess(claims, o) ? await upload(req, o) : denied();
+  if (req.method === "POST" || req.method === "PUT") {
+    if (!mayAccess(claims, o) || (claims!.role !== "service_role" && await uploadRefusal(claims!.sub!))) {
+      await req.body?.cancel().catch(() => {});
+      return denied();
+    }
+    return await upload(req, o);
+  }
   return storageError(405, "invalid_request", "Method not allowed");
 }

@@ -1,9 +1,9 @@
 // Assets on the local stack: upload (multipart), probe, list by type and tags with pages,
 // content checks, another user's asset, in-use deletes, frames by content in the cache key.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, FUNCTIONS, newUser, resetSims, sql, type TestUser } from "./helpers";
+import { call, env, FUNCTIONS, functionsMemoryGrowth, newUser, resetSims, sql, supabaseClient, type TestUser } from "./helpers";
 import { finished, generate, scene } from "./movie-helpers";
 
 /** A real media file made by ffmpeg (lavfi sources), read back as bytes. */
@@ -25,6 +25,15 @@ async function upload(user: TestUser, type: string, bytes: Uint8Array, fileName:
   return { status: res.status, body: await res.json() };
 }
 
+/** A real MP4 grown to `bytes` by a padding box after its index (a valid file ffmpeg reads). */
+function paddedMp4(bytes: number): Uint8Array {
+  const clip = mp4();
+  const pad = new Uint8Array(bytes - clip.length);
+  new DataView(pad.buffer).setUint32(0, pad.length);
+  pad.set(new TextEncoder().encode("free"), 4);
+  return new Uint8Array(Buffer.concat([clip, pad]));
+}
+
 async function assetCount(user: TestUser) {
   return (await sql`select count(*)::int as n from public.assets where user_id = ${user.id}`)[0].n;
 }
@@ -41,8 +50,18 @@ describe("assets", () => {
     expect(image.body).toMatchObject({ type: "image", name: "Logo", tags: ["brand", "logo"], mimeType: "image/png", width: 640, height: 360 });
     expect(image.body.path).toMatch(new RegExp(`^${user.id}/`));
     const audio = await upload(user, "audio", mp3(), "bgm.mp3", { name: "background_music.mp3", tags: ["bgm", "chinese"] });
-    expect(audio.body).toMatchObject({ type: "audio", mimeType: "audio/mpeg" });
+    // Audio is converted once, at upload, to the format the mixer reads: FLAC, 48 kHz, stereo.
+    expect(audio.body).toMatchObject({ type: "audio", mimeType: "audio/flac", status: "ready", path: expect.stringMatching(/\.flac$/) });
     expect(audio.body.duration).toBeCloseTo(3, 0);
+    const stored = `/tmp/reelforge-asset-${process.pid}-stored.flac`;
+    writeFileSync(stored, Buffer.from(await (await fetch((await call(user.token, "GET", `assets/${audio.body.id}`)).body.url)).arrayBuffer()));
+    const facts = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-of", "json", "-show_entries", "format=format_name:stream=codec_name,sample_rate,channels", stored], { encoding: "utf8" }));
+    expect(facts).toMatchObject({ format: { format_name: "flac" }, streams: [{ codec_name: "flac", sample_rate: "48000", channels: 2 }] });
+    // A spec uses audio only once it is converted.
+    await sql`update public.assets set status = 'processing' where id = ${audio.body.id}`;
+    const early = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1")], effects: { backgroundMusic: audio.body.id } });
+    expect(early).toMatchObject({ status: 400, body: { error: { message: "effects.backgroundMusic: this asset is still being converted; try again in a few seconds" } } });
+    await sql`update public.assets set status = 'ready' where id = ${audio.body.id}`;
     const video = await upload(user, "video", mp4(), "clip.mp4", { tags: ["bgm"] });
     expect(video.body).toMatchObject({ type: "video", name: "clip.mp4", width: 320, height: 568 });
     expect(video.body.duration).toBeCloseTo(2, 1);
@@ -112,3 +131,97 @@ describe("assets in the media cache", () => {
     expect((await list()).status).toBe(200);
   });
 });
+
+describe("uploads: bounded memory, checked content", () => {
+  it("five maximum-size uploads at once stream to Storage: the functions grow by a few MB, not by the files", async () => {
+    const user = await newUser();
+    const video = paddedMp4(49 * 1024 * 1024);
+    // Five smaller ones first: the process's heap settles at its working size.
+    const warmUp = paddedMp4(10 * 1024 * 1024);
+    const first = await Promise.all(Array.from({ length: 5 }, (_, i) => upload(user, "video", warmUp, `warm-up-${i}.mp4`)));
+    expect(first.map((a) => a.status)).toEqual([201, 201, 201, 201, 201]);
+    let answers: { status: number; body: any }[] = [];
+    const memory = await functionsMemoryGrowth(async () => {
+      answers = await Promise.all(Array.from({ length: 5 }, (_, i) => upload(user, "video", video, `big-${i}.mp4`)));
+    });
+    for (const a of answers) expect(a, JSON.stringify(a.body)).toMatchObject({ status: 201, body: { type: "video", size: video.length, width: 320, height: 568 } });
+    console.log(`five 49 MB uploads at once: the functions grew by ${memory.growthMb} MB (peak ${memory.peakMb} MB)`);
+    expect(memory.growthMb, JSON.stringify(memory)).toBeLessThan(64);
+    // Over the kind's limit: refused while it streams, nothing kept.
+    const tooBig = await upload(user, "image", new Uint8Array(Buffer.concat([png(), new Uint8Array(11 * 1024 * 1024)])), "huge.png");
+    expect(tooBig).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: "file: an image asset may be at most 10 MB" } } });
+    expect(await assetCount(user)).toBe(10);
+    const { data } = await supabaseClient(env.SERVICE_ROLE_KEY).storage.from("assets").list(user.id);
+    expect(data?.length).toBe(10);
+  });
+
+  it("a PNG declaring 2^32-1 x 2^32-1 pixels, a playlist before MP3 frames, a 10 MHz WAV and a 0.3 s MP3 are refused with a 400", async () => {
+    const user = await newUser();
+    const huge = png("blue", "64x64");
+    new DataView(huge.buffer, huge.byteOffset).setUint32(16, 2 ** 32 - 1);
+    new DataView(huge.buffer, huge.byteOffset).setUint32(20, 2 ** 32 - 1);
+    expect(await upload(user, "image", huge, "huge.png")).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: "file: it is 4294967295x4294967295 pixels; at most 16384 on a side" } } });
+    const playlist = new TextEncoder().encode("#EXTM3U\n#EXTINF:10,\nfile:///etc/hostname\n#EXT-X-ENDLIST\n");
+    const hls = await upload(user, "audio", new Uint8Array(Buffer.concat([playlist, mp3().subarray(0, 4096)])), "music.mp3");
+    expect(hls).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^file: not a supported/) } } });
+    // Issue 26's 46-byte WAV: one sample at a declared 10 MHz (ffmpeg resampled it for hours).
+    const wav = Buffer.alloc(46);
+    wav.write("RIFF", 0); wav.writeUInt32LE(38, 4); wav.write("WAVEfmt ", 8); wav.writeUInt32LE(16, 16);
+    wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22); wav.writeUInt32LE(10_000_000, 24); wav.writeUInt32LE(20_000_000, 28);
+    wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34); wav.write("data", 36); wav.writeUInt32LE(2, 40);
+    expect(await upload(user, "audio", wav, "a.wav")).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: "file: its sample rate is 10000000 Hz; audio must be 8 to 192 kHz" } } });
+    const blip = media("blip.mp3", ["-f", "lavfi", "-i", "sine=frequency=440:duration=0.3", "-c:a", "libmp3lame"]);
+    expect(await upload(user, "audio", blip, "blip.mp3")).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^file: it lasts 0\.3\d? s; audio must last at least 1 s$/) } } });
+    expect(await assetCount(user)).toBe(0);
+  });
+
+  it("files put in Storage directly and named by path meet the upload rules: size checked before reading, content checked", async () => {
+    const user = await newUser();
+    const storage = supabaseClient(user.token).storage.from("assets");
+    const put = async (name: string, bytes: Uint8Array, contentType: string) => {
+      const { error } = await storage.upload(`${user.id}/${name}`, bytes, { contentType });
+      expect(error).toBeNull();
+      return `${user.id}/${name}`;
+    };
+    const big = new Uint8Array(Buffer.concat([png("red", "720x1280"), new Uint8Array(45 * 1024 * 1024)]));
+    const [first, last] = [await put("first.png", big, "image/png"), await put("last.png", big, "image/png")];
+    const frames = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1", { duration: 5, firstFrame: first, lastFrame: last })] });
+    expect(frames).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: "scenes.0.firstFrame: an image may be at most 10 MB; this file is 45.0 MB" } } });
+    const playlist = new TextEncoder().encode("#EXTM3U\n#EXTINF:10,\nfile:///etc/hostname\n#EXT-X-ENDLIST\n");
+    const music = await put("music", new Uint8Array(Buffer.concat([playlist, mp3().subarray(0, 4096)])), "audio/mpeg");
+    const hls = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1")], effects: { backgroundMusic: music } });
+    expect(hls).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^effects.backgroundMusic: name an audio asset/) } } });
+    const disguised = await put("frame.png", mp3(), "image/png");
+    const wrong = await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1", { duration: 5, firstFrame: disguised })] });
+    expect(wrong.body.error.message).toBe("scenes.0.firstFrame must be an image; this file is an audio (audio/mpeg)");
+    const fine = await put("ok.png", png("red", "720x1280"), "image/png");
+    expect((await call(user.token, "POST", "video/quote", { projectName: "x", scenes: [scene("s1", { duration: 5, firstFrame: fine })] })).status).toBe(200);
+  });
+
+  it("a user's files are held to the storage quota, uploads through the API and straight to Storage alike; direct uploads meet the rate limit", async () => {
+    const user = await newUser();
+    const selfies = supabaseClient(user.token).storage.from("selfies");
+    const photo = new Uint8Array(Buffer.concat([png("red", "64x64"), new Uint8Array(2 * 1024 * 1024)]));
+    const [settings] = await sql`select storage_quota_bytes, api_requests_per_minute, api_burst from engine.settings`;
+    try {
+      await sql`update engine.settings set storage_quota_bytes = ${3 * 1024 * 1024}`;
+      expect((await selfies.upload(`${user.id}/a.png`, photo, { contentType: "image/png" })).error).toBeNull();
+      expect((await upload(user, "image", photo, "b.png")).status).toBe(201);
+      // 4 MB stored of 3 MB: nothing more, by either door.
+      expect((await selfies.upload(`${user.id}/c.png`, photo, { contentType: "image/png" })).error).toMatchObject({ statusCode: "403" });
+      expect(await upload(user, "image", png(), "d.png")).toMatchObject({ status: 402, body: { error: { code: "QUOTA_EXCEEDED", message: "Your files take 5 MB of your 3 MB of storage: delete some before adding more" } } });
+      expect(await assetCount(user)).toBe(1);
+      // Another user is unaffected; direct uploads take requests from the per-user rate limit.
+      await sql`update engine.settings set storage_quota_bytes = ${settings.storage_quota_bytes}, api_requests_per_minute = 1, api_burst = 2`;
+      const other = await newUser();
+      const theirs = supabaseClient(other.token).storage.from("selfies");
+      const results = [];
+      const small = png();
+      for (const name of ["1", "2", "3"]) results.push((await theirs.upload(`${other.id}/${name}.png`, small, { contentType: "image/png" })).error?.statusCode ?? "ok");
+      expect(results).toEqual(["ok", "ok", "403"]);
+    } finally {
+      await sql`update engine.settings set storage_quota_bytes = ${settings.storage_quota_bytes}, api_requests_per_minute = ${settings.api_requests_per_minute}, api_burst = ${settings.api_burst}`;
+    }
+  });
+});
+

@@ -2,7 +2,7 @@
 // conditional GETs and metrics (assets: tests/assets.test.ts).
 import { beforeEach, describe, expect, it } from "vitest";
 import { probe } from "../packages/media/ffmpeg";
-import { call, FUNCTIONS, ledger, newUser, resetSims, simStats, sql, waitFor } from "./helpers";
+import { call, FUNCTIONS, functionsMemoryGrowth, ledger, newUser, resetSims, simStats, sql, waitFor } from "./helpers";
 import { download, finished, generate, scene, spoken } from "./movie-helpers";
 
 beforeEach(async () => {
@@ -58,6 +58,21 @@ describe("templates", () => {
     expect(await call(user.token, "PUT", "video/templates/tang-monk", { name: "Mine", spec: { projectName: "x", scenes: [scene("s1")] } }))
       .toMatchObject({ status: 400 });
     expect((await sql`select count(*)::int as n from public.movie_templates where user_id = ${user.id}`)[0].n).toBe(1);
+  });
+
+  it("a template whose rendering would be huge is refused from its counts, before it is rendered", async () => {
+    const user = await newUser();
+    // 57 KB of placeholders that render to nothing with the sample values (an empty list),
+    // and to ~230 MB with ten 200-character items in a 2 KB request.
+    const spec = { projectName: "x", scenes: [scene("s1"), { forEach: "shots", id: "shot{{index}}", prompt: `x${"{{shots}}".repeat(5700)}`, duration: 5 }] };
+    const saved = await call(user.token, "PUT", "video/templates/bomb", { name: "Bomb", variables: { shots: { type: "list", default: [] } }, spec });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    let quote: Awaited<ReturnType<typeof call>> | undefined;
+    const memory = await functionsMemoryGrowth(async () => {
+      quote = await call(user.token, "POST", "video/quote", { template: "bomb", variables: { shots: Array.from({ length: 10 }, (_, i) => `${i}`.repeat(200)) } });
+    });
+    expect(quote).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST", message: expect.stringMatching(/^The template would render to .* MB; at most 1 MB/) } } });
+    expect(memory.growthMb, JSON.stringify(memory)).toBeLessThan(32);
   });
 });
 

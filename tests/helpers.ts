@@ -163,3 +163,16 @@ export function timeExit(command: string, args: string[], opts: { cwd?: string; 
     });
   });
 }
+
+/** How much the functions' process (the stack's gateway: every function, as one edge runtime
+ * would host them) grows while `work` runs: its peak resident size (VmHWM, reset first through
+ * /proc/<pid>/clear_refs) minus its size before, in MB. */
+export async function functionsMemoryGrowth(work: () => Promise<unknown>): Promise<{ growthMb: number; peakMb: number }> {
+  const pid = readFileSync(`${ROOT}.stack/gateway.pid`, "utf8").trim();
+  const status = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+  writeFileSync(`/proc/${pid}/clear_refs`, "5");
+  const before = status("VmRSS");
+  await work();
+  const peakMb = status("VmHWM");
+  return { growthMb: Math.round(peakMb - before), peakMb: Math.round(peakMb) };
+}

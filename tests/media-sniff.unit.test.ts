@@ -1,16 +1,29 @@
 // Sniffing and probing uploads in pure TypeScript, against real files made by ffmpeg and
 // ffprobe's own figures; hostile bytes never throw.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { probeMedia, sniffMedia } from "../packages/shared/src/media-sniff";
+import { inspectMedia, MediaInspector, probeMedia, sniffMedia } from "../packages/shared/src/media-sniff";
 
 function make(name: string, args: string[]): Uint8Array {
   const file = `/tmp/reelforge-sniff-${process.pid}-${name}`;
   execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args, file]);
   return new Uint8Array(readFileSync(file)); // a copy: Buffer.slice would share bytes
 }
+const concat = (...parts: (Uint8Array | string)[]) => new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : p))));
+
+/** The inspection of `bytes` pushed in pieces of the given sizes (cycled). */
+function inspectInPieces(bytes: Uint8Array, sizes: number[]) {
+  const inspector = new MediaInspector();
+  for (let at = 0, i = 0; at < bytes.length; i++) {
+    const n = Math.max(1, sizes[i % sizes.length]);
+    inspector.push(bytes.slice(at, at + n));
+    at += n;
+  }
+  return inspector.finish();
+}
+
 function ffprobeDuration(name: string): number {
   return Number(execFileSync("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", `/tmp/reelforge-sniff-${process.pid}-${name}`], { encoding: "utf8" }));
 }
@@ -41,6 +54,7 @@ describe("sniffMedia and probeMedia", () => {
       const probed = probeMedia(bytes, sniffed);
       if ("width" in want) expect(probed).toMatchObject({ width: want.width, height: want.height });
       if (want.kind !== "image") expect(Math.abs(probed.durationSeconds! - ffprobeDuration(name))).toBeLessThan(0.06);
+      if (want.kind === "audio") expect(probed.sampleRate).toBe(44100);
     });
   }
 
@@ -66,4 +80,29 @@ describe("sniffMedia and probeMedia", () => {
     }), { numRuns: 300 });
     expect(probeMedia(real[0].slice(0, 40), sniffMedia(real[0].slice(0, 40))!)).toEqual({ durationSeconds: undefined });
   });
+
+  it("a playlist is refused wherever it is: before MP3 frames, inside an MP3, after an MP4", () => {
+    const mp3 = make("frames.mp3", tone(1, ["-c:a", "libmp3lame", "-b:a", "128k", "-write_xing", "0", "-id3v2_version", "0"]));
+    expect(sniffMedia(mp3)?.mime).toBe("audio/mpeg");
+    // The attack of issue 26: an HLS playlist, then three MP3 frames (ffmpeg probes it as HLS).
+    const playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:///etc/hostname\n#EXT-X-ENDLIST\n";
+    expect(inspectMedia(concat(playlist, mp3.slice(0, 3 * 417)))).toEqual({ refused: expect.stringMatching(/^not a supported/) });
+    expect(inspectMedia(concat(mp3.slice(0, 4180), playlist, mp3.slice(4180)))).toEqual({ refused: expect.stringMatching(/playlist/) });
+    expect(inspectMedia(concat(mp3.slice(0, 4180), "hello", mp3.slice(4180)))).toEqual({ refused: expect.stringMatching(/^not an MP3 from start to end: something other than MPEG audio frames at byte/) });
+    const mp4 = make("pl.mp4", clip("64x64", 0.5));
+    expect(inspectMedia(concat(mp4, playlist))).toEqual({ refused: expect.stringMatching(/playlist/) });
+    // An ID3v1 tag may end an MP3.
+    expect(sniffMedia(concat(mp3, "TAG", new Uint8Array(125)))?.mime).toBe("audio/mpeg");
+  });
+
+  it("a file pushed in pieces of any size is inspected exactly as the whole file", () => {
+    const real = Object.entries(files).map(([name, [args]]) => {
+      const file = `/tmp/reelforge-sniff-${process.pid}-${name}`;
+      return existsSync(file) ? new Uint8Array(readFileSync(file)) : make(name, [...args]);
+    });
+    fc.assert(fc.property(fc.nat(real.length - 1), fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 8 }), (which, sizes) => {
+      expect(inspectInPieces(real[which], sizes)).toEqual(inspectMedia(real[which]));
+    }), { numRuns: 60 });
+  });
 });
+

@@ -65,6 +65,30 @@ describe("Storage stand-in", () => {
     expect(listed.data?.type).toBe("image/jpeg");
   });
 
+  it("accepts what storage-js sends for a File, a Blob, an ArrayBuffer and a stream, as hosted Storage does", async () => {
+    const user = await newUser(0);
+    const selfies = supabaseClient(user.token).storage.from("selfies");
+    const selfie = makeSelfie();
+    const bodies: [string, unknown][] = [
+      ["file", new File([selfie], "me.jpg", { type: "image/jpeg" })],
+      ["blob", new Blob([selfie], { type: "image/jpeg" })],
+      ["arraybuffer", selfie.buffer.slice(selfie.byteOffset, selfie.byteOffset + selfie.byteLength)],
+      ["stream", new Blob([selfie]).stream()],
+    ];
+    for (const [kind, body] of bodies) {
+      const { error } = await selfies.upload(`${user.id}/${kind}.jpg`, body as Blob, { contentType: "image/jpeg" });
+      expect(error, kind).toBeNull();
+      const { data } = await selfies.download(`${user.id}/${kind}.jpg`);
+      expect(data?.type, kind).toBe("image/jpeg");
+      expect(Buffer.from(await data!.arrayBuffer()).equals(Buffer.from(selfie)), kind).toBe(true);
+    }
+    // A Blob is sent as a form: its own type is checked against the bucket like a header is.
+    const text = await selfies.upload(`${user.id}/x.jpg`, new Blob(["hello"], { type: "text/plain" }));
+    expect(text.error).toMatchObject({ statusCode: "415" });
+    const big = await selfies.upload(`${user.id}/big.jpg`, new Blob([new Uint8Array(11 * MB)], { type: "image/jpeg" }));
+    expect(big.error).toMatchObject({ statusCode: "413" });
+  });
+
   it("counts a streamed upload's size as it arrives and keeps nothing of a refused one", async () => {
     const user = await newUser(0);
     const refused = await streamUpload(`selfies/${user.id}/stream.jpg`, user.token, "image/jpeg", 300 * MB);

@@ -14,6 +14,7 @@ import type { MovieInputs, MovieScene } from "../packages/shared/src/movie.ts";
 import { drain, type StepHandler } from "../packages/shared/src/steps/runner.ts";
 import { outputPath } from "../packages/shared/src/steps/cinematic.ts";
 import { downloadObject, uploadObject } from "../packages/shared/src/storage.ts";
+import { convertAssets } from "./asset-conversion.ts";
 import { joinMovie, mixAudio, normalizeSegment, PLATFORM_PRESETS, probe, withTempDir } from "../packages/media/ffmpeg.ts";
 
 const NAME = "media-worker";
@@ -118,8 +119,10 @@ const handlers = { normalize, mix_audio: mixSoundtrack, merge };
 const work = () => drain(NAME, handlers, CONCURRENCY, HEARTBEAT_MS).catch((err) => logError(NAME, err));
 
 const listener = postgres(config().SUPABASE_DB_URL, { max: 1, onnotice: () => {} });
+// Movie steps and audio assets to convert (worker/asset-conversion.ts) share the wake-up.
+const wake = () => (work(), convertAssets());
 await listener.listen("engine_wake", (handler) => {
-  if (handler === NAME) work();
-}, work);
-setInterval(work, IDLE_CHECK_MS);
+  if (handler === NAME) wake();
+}, wake);
+setInterval(wake, IDLE_CHECK_MS);
 console.log(`${NAME}: listening (${CONCURRENCY} at a time)`);

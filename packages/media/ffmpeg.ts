@@ -489,3 +489,26 @@ export async function speechIntervals(file: string, opts: { noiseDb?: number; mi
   if (from < end) intervals.push({ start: from, end });
   return intervals;
 }
+
+// Audio assets: converted once, at upload.
+
+/** Music and audio assets are stored in one checked format, converted once at upload: FLAC,
+ * 48 kHz, stereo. Whatever reads them pins the demuxer (`-f flac`). */
+export const STORED_AUDIO = { format: "flac", mime: "audio/flac", ext: "flac", sampleRate: 48000, channels: 2 } as const;
+
+/** ffmpeg's demuxer for each audio type uploads accept (sniffed from the content, never guessed by ffmpeg). */
+export const AUDIO_DEMUXERS: Record<string, string> = { "audio/mpeg": "mp3", "audio/wav": "wav", "audio/mp4": "mov" };
+
+/** An uploaded audio file, `seconds` long at most, converted to STORED_AUDIO: the demuxer
+ * pinned from its sniffed type, local files of its job directory only, within the limits of
+ * audio work of that length (runMedia). */
+export async function transcodeToStoredAudio(input: string, mime: string, output: string, seconds: number, signal?: AbortSignal): Promise<void> {
+  const demuxer = AUDIO_DEMUXERS[mime];
+  if (!demuxer) throw new Error(`no demuxer for ${mime}`);
+  const dir = dirname(output);
+  await ffmpeg(dir, [
+    "-loglevel", "error", "-f", demuxer, "-protocol_whitelist", "file", "-i", nameIn(dir, input),
+    "-map", "0:a:0", "-vn", "-sn", "-dn", "-ar", String(STORED_AUDIO.sampleRate), "-ac", String(STORED_AUDIO.channels),
+    "-c:a", "flac", "-f", STORED_AUDIO.format, nameIn(dir, output),
+  ], { work: "audio", seconds, signal });
+}

@@ -20,7 +20,7 @@ select is((
     where c.table_schema in ('public', 'graphql_public') and has_column_privilege('authenticated',
           format('%I.%I', c.table_schema, c.table_name), c.column_name, 'select')
     group by c.table_name) t),
-  'assets(created_at,duration_seconds,height,id,mime,name,path,sha256,size_bytes,tags,type,user_id,width) '
+  'assets(created_at,duration_seconds,error,height,id,mime,name,path,sha256,size_bytes,status,tags,type,user_id,width) '
   || 'characters(created_at,id,name,reference_image_path,user_id) credit_accounts(balance,updated_at,user_id) '
   || 'credit_ledger(amount,billing_round,call_id,created_at,generation_id,id,kind,reason,step,task_index,user_id) '
   || 'generation_batches(created_at,id,parallel,user_id) '

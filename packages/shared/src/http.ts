@@ -26,8 +26,10 @@ const corsPolicy = cors({
   maxAge: 86400,
 });
 
-/** A Hono app mounted at /<function name>, answering every failure with the envelope. */
-export function functionApp(name: string, maxBodyBytes = MAX_BODY_BYTES) {
+/** A Hono app mounted at /<function name>, answering every failure with the envelope.
+ * `streamedPaths` read their bodies as they stream and bound them themselves (the body limit
+ * below holds a body of unknown length whole while it counts it). */
+export function functionApp(name: string, maxBodyBytes = MAX_BODY_BYTES, streamedPaths: string[] = []) {
   const app = new Hono<Env>().basePath(`/${name}`);
   app.onError((err, c) => {
     const appErr = err instanceof AppError ? err : new AppError("INTERNAL_ERROR", "Something went wrong on our side");
@@ -41,12 +43,13 @@ export function functionApp(name: string, maxBodyBytes = MAX_BODY_BYTES) {
   app.use(corsPolicy);
   // Counted while the body streams in (Content-Length first): a huge body is refused after
   // 64 KB (or the app's own limit), never buffered.
-  app.use(bodyLimit({
+  const limit = bodyLimit({
     maxSize: maxBodyBytes,
     onError: () => {
       throw new AppError("INVALID_REQUEST", `The request body is larger than ${Math.round(maxBodyBytes / 1024)} KB`);
     },
-  }));
+  });
+  app.use(async (c, next) => (streamedPaths.includes(c.req.path) ? await next() : await limit(c, next)));
   return app;
 }
 

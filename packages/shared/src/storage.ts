@@ -33,17 +33,35 @@ export async function uploadObject(bucket: string, path: string, body: Uint8Arra
   if (!res.ok) throw new AppError("SERVICE_UNAVAILABLE", `Storage refused the upload (HTTP ${res.status})`);
 }
 
-export async function downloadObject(bucket: string, path: string): Promise<Uint8Array<ArrayBuffer>> {
+/** An object's bytes as they stream, refused with INVALID_REQUEST before anything is read
+ * when it is larger than `maxBytes` (and counted while it streams). */
+export async function openObject(bucket: string, path: string, maxBytes = Infinity): Promise<ReadableStream<Uint8Array>> {
   const res = await fetch(endpoint(`authenticated/${objectPath(bucket, path)}`), { headers: auth() });
   if (res.status === 404 || res.status === 400) {
     await res.body?.cancel();
     throw new AppError("NOT_FOUND", `File ${bucket}/${path} does not exist`);
   }
-  if (!res.ok) {
+  if (!res.ok || !res.body) {
     await res.body?.cancel();
     throw new AppError("SERVICE_UNAVAILABLE", `Storage refused the download (HTTP ${res.status})`);
   }
-  return new Uint8Array(await res.arrayBuffer());
+  const tooLarge = () => new AppError("INVALID_REQUEST", `File ${bucket}/${path} is larger than ${Math.floor(maxBytes / 1024 / 1024)} MB`);
+  if (Number(res.headers.get("content-length") ?? 0) > maxBytes) {
+    await res.body.cancel();
+    throw tooLarge();
+  }
+  let size = 0;
+  return res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, out) {
+      if ((size += chunk.length) > maxBytes) throw tooLarge();
+      out.enqueue(chunk);
+    },
+  }));
+}
+
+/** An object's bytes (at most `maxBytes`, checked before they are read). */
+export async function downloadObject(bucket: string, path: string, maxBytes = Infinity): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await new Response(await openObject(bucket, path, maxBytes)).arrayBuffer());
 }
 
 /** Signed URLs already handed out, reused while more than 3/4 of their life remains (an
@@ -82,16 +100,8 @@ function forgetSignedUrls(bucket: string, paths: string[]) {
 
 /** Deletes everything under `prefix` (a generation's folder): Storage lists, then removes. */
 export async function removeFolder(bucket: string, prefix: string) {
-  const listed = await fetch(endpoint(`list/${bucket}`), {
-    method: "POST",
-    headers: { ...auth(), "content-type": "application/json" },
-    body: JSON.stringify({ prefix, limit: 1000 }),
-  });
-  if (!listed.ok) {
-    await listed.body?.cancel();
-    throw new AppError("SERVICE_UNAVAILABLE", `Storage could not list ${bucket}/${prefix} (HTTP ${listed.status})`);
-  }
-  await removeObjects(bucket, (await listed.json() as { name: string }[]).map((o) => `${prefix.replace(/\/$/, "")}/${o.name}`));
+  const listed = await listFolder(bucket, { prefix, limit: 1000 });
+  await removeObjects(bucket, listed.map((o) => `${prefix.replace(/\/$/, "")}/${o.name}`));
 }
 
 /** Deletes these objects (paths in the bucket); missing ones are no error. */
@@ -107,17 +117,40 @@ export async function removeObjects(bucket: string, paths: string[]) {
   if (!removed.ok) throw new AppError("SERVICE_UNAVAILABLE", `Storage could not delete from ${bucket} (HTTP ${removed.status})`);
 }
 
-/** Whether an object exists (Storage lists the folder; no bytes are read). */
-export async function objectExists(bucket: string, path: string): Promise<boolean> {
-  const cut = path.lastIndexOf("/");
+/** One page of a folder's listing: files with their size, folders with null metadata. */
+async function listFolder(bucket: string, query: { prefix: string; search?: string; limit: number; offset?: number }) {
   const res = await fetch(endpoint(`list/${bucket}`), {
     method: "POST",
     headers: { ...auth(), "content-type": "application/json" },
-    body: JSON.stringify({ prefix: path.slice(0, cut), search: path.slice(cut + 1), limit: 100 }),
+    body: JSON.stringify(query),
   });
   if (!res.ok) {
     await res.body?.cancel();
     throw new AppError("SERVICE_UNAVAILABLE", `Storage could not list ${bucket} (HTTP ${res.status})`);
   }
-  return (await res.json() as { name: string }[]).some((o) => o.name === path.slice(cut + 1));
+  return await res.json() as { name: string; metadata: { size?: number } | null }[];
+}
+
+/** An object's size in bytes, or null when there is none (Storage lists the folder; no
+ * bytes are read). */
+export async function objectSize(bucket: string, path: string): Promise<number | null> {
+  const cut = path.lastIndexOf("/");
+  const listed = await listFolder(bucket, { prefix: path.slice(0, cut), search: path.slice(cut + 1), limit: 100 });
+  const found = listed.find((o) => o.name === path.slice(cut + 1));
+  return found?.metadata ? Number(found.metadata.size ?? 0) : null;
+}
+
+/** Whether an object exists. */
+export async function objectExists(bucket: string, path: string): Promise<boolean> {
+  return (await objectSize(bucket, path)) !== null;
+}
+
+/** Bytes of the objects under a folder, subfolders included (Storage lists; nothing is read). */
+export async function folderBytes(bucket: string, prefix: string): Promise<number> {
+  let total = 0;
+  for (let offset = 0; ; offset += 1000) {
+    const entries = await listFolder(bucket, { prefix, limit: 1000, offset });
+    for (const e of entries) total += e.metadata ? Number(e.metadata.size ?? 0) : await folderBytes(bucket, `${prefix}/${e.name}`);
+    if (entries.length < 1000) return total;
+  }
 }

@@ -64,15 +64,45 @@ export function resolveValues(variables: TemplateVariables, given: Values): Valu
   return values;
 }
 
-/** The spec with every placeholder filled and every forEach scene repeated per item. */
+/** A rendered spec is at most this many characters: far more than a valid movie needs (six
+ * scenes of short texts), and little memory. A small request against a template of many
+ * placeholders would otherwise expand to hundreds of MB before validation sees it. */
+export const MAX_RENDERED_CHARS = 1024 * 1024;
+
+const filledValueLength = (v: string | string[] | undefined) => (v === undefined ? 9 : Array.isArray(v) ? phrase(v).length : v.length);
+
+/** The characters `value` holds once filled, counted without filling it. */
+function filledLength(value: unknown, values: Values): number {
+  if (typeof value === "string") {
+    let n = value.length;
+    for (const m of value.matchAll(PLACEHOLDER)) n += filledValueLength(values[m[1]]) - m[0].length;
+    return n;
+  }
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + filledLength(v, values), 0);
+  if (value && typeof value === "object") return Object.entries(value).reduce((n, [k, v]) => n + k.length + filledLength(v, values), 0);
+  return 8;
+}
+
+/** Each scene of the spec with the values it is filled with: once, or once per item. */
+function sceneFills(spec: Record<string, unknown>, values: Values): [Record<string, unknown>, Values][] {
+  return (Array.isArray(spec.scenes) ? spec.scenes : []).flatMap((scene: Record<string, unknown>) => {
+    const { forEach, ...rest } = scene;
+    if (typeof forEach !== "string") return [[rest, values]];
+    return (values[forEach] as string[]).map((item, i) => [rest, { ...values, item, index: String(i + 1) }] as [Record<string, unknown>, Values]);
+  });
+}
+
+/** The spec with every placeholder filled and every forEach scene repeated per item; refused
+ * from its counts, before anything is filled, when it would exceed MAX_RENDERED_CHARS. */
 export function renderTemplate(spec: Record<string, unknown>, variables: TemplateVariables, given: Values): Record<string, unknown> {
   const values = resolveValues(variables, given);
-  const scenes = (Array.isArray(spec.scenes) ? spec.scenes : []).flatMap((scene: Record<string, unknown>) => {
-    const { forEach, ...rest } = scene;
-    if (typeof forEach !== "string") return [fill(rest, values)];
-    return (values[forEach] as string[]).map((item, i) => fill(rest, { ...values, item, index: String(i + 1) }));
-  });
-  return { ...(fill(spec, values) as Record<string, unknown>), scenes };
+  const { scenes: _, ...rest } = spec;
+  const fills = sceneFills(spec, values);
+  const size = filledLength(rest, values) + fills.reduce((n, [scene, v]) => n + filledLength(scene, v), 0);
+  if (size > MAX_RENDERED_CHARS) {
+    throw new AppError("INVALID_REQUEST", `The template would render to ${(size / 1024 / 1024).toFixed(1)} MB; at most ${MAX_RENDERED_CHARS / 1024 / 1024} MB (use fewer placeholders or shorter values)`);
+  }
+  return { ...(fill(rest, values) as Record<string, unknown>), scenes: fills.map(([scene, v]) => fill(scene, v)) };
 }
 
 /** A template's own consistency: placeholders name declared variables (loop names only

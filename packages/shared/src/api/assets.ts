@@ -3,21 +3,23 @@
 // in the caller's folder of the private `assets` bucket; specs name them by id or path.
 import type { Context } from "hono";
 import { z } from "zod";
-import { asUser } from "../db.ts";
+import { asUser, db } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { conditionalJson, type Env, functionApp, parseBody, requireUser, validate } from "../http.ts";
 import type { JwtClaims } from "../jwt.ts";
-import { MAX_ASSET_BYTES, probeMedia, sniffMedia } from "../media-sniff.ts";
-import { sha256Hex } from "../movie.ts";
+import { createHash } from "node:crypto";
+import { assetRefusal, MAX_ASSET_BYTES, MediaInspector, type Inspection, type Probed, type Sniffed, sniffMedia } from "../media-sniff.ts";
+import { MultipartError, multipartBoundary, partText, readMultipart } from "../multipart.ts";
 import { paidCall } from "../paid-calls.ts";
-import type { AssetType } from "./files.ts";
+import { article, type AssetType } from "./files.ts";
 import { editSceneImage } from "../providers/gemini-image.ts";
 import { geminiImageConfig } from "../providers/index.ts";
-import { downloadObject, removeObjects, signedUrl, uploadObject } from "../storage.ts";
+import { downloadObject, folderBytes, removeObjects, signedUrl, uploadObject } from "../storage.ts";
 
 type AssetRow = {
   id: string; type: AssetType; name: string; tags: string[]; path: string; mime: string; size_bytes: string;
   width: number | null; height: number | null; duration_seconds: string | null; created_at: string;
+  status: "processing" | "ready" | "failed"; error: string | null;
 };
 
 const ASSET_TYPES = ["image", "audio", "video"] as const;
@@ -27,7 +29,7 @@ function assetView(a: AssetRow) {
   return {
     id: a.id, type: a.type, name: a.name, tags: a.tags, path: a.path, mimeType: a.mime, size: Number(a.size_bytes),
     width: a.width, height: a.height, duration: a.duration_seconds === null ? null : Number(a.duration_seconds),
-    createdAt: a.created_at,
+    status: a.status, createdAt: a.created_at,
   };
 }
 
@@ -36,28 +38,131 @@ export const assetMetadata = z.strictObject({
   tags: z.array(z.string().trim().min(1).max(40).regex(/^[^,]+$/, "must not contain a comma")).max(20).default([]),
 });
 
-/** Stores bytes as a new asset of the caller: content checked, probed, then the row. */
-export async function storeAsset(claims: JwtClaims, type: AssetType, bytes: Uint8Array<ArrayBuffer>, name: string, tags: string[]) {
-  if (bytes.length === 0) throw new AppError("INVALID_REQUEST", "file: the file is empty");
-  if (bytes.length > MAX_ASSET_BYTES[type]) {
-    throw new AppError("INVALID_REQUEST", `file: an ${type} asset may be at most ${MAX_ASSET_BYTES[type] / 1024 / 1024} MB`);
-  }
-  const sniffed = sniffMedia(bytes);
-  if (!sniffed) throw new AppError("INVALID_REQUEST", "file: not a supported image (PNG, JPEG, WebP), audio (MP3, WAV, M4A) or video (MP4, MOV) file");
-  if (sniffed.kind !== type) throw new AppError("INVALID_REQUEST", `file: its content is ${sniffed.kind === "audio" ? "an" : "a"} ${sniffed.kind} (${sniffed.mime}), not ${type === "audio" ? "an" : "a"} ${type}`);
-  const facts = probeMedia(bytes, sniffed);
-  const id = crypto.randomUUID();
-  const path = `${claims.sub}/${id}.${sniffed.ext}`;
-  await uploadObject("assets", path, bytes, sniffed.mime);
+/** Room under the user's storage quota, counting their selfies and assets (the quota direct
+ * uploads meet in Storage's policy): refused once their files take all of it. */
+async function requireStorageRoom(userId: string) {
+  const used = (await folderBytes("selfies", userId)) + (await folderBytes("assets", userId));
+  const [{ refusal }] = await db()`select engine.storage_quota_refusal(${used}) as refusal`;
+  if (refusal) throw new AppError("QUOTA_EXCEEDED", refusal, { usedBytes: used });
+}
+
+/** A file streamed into the caller's assets folder and checked to its end. */
+type StoredFile = { path: string; sniffed: Sniffed; probed: Probed; size: number; sha256: string };
+
+/** Streams a file into the caller's assets folder: what it is is read from its first bytes
+ * (which name its extension and size limit), its size counted and its content checked as it
+ * passes (MediaInspector), so nothing but its head is held. Removed again if it is refused. */
+async function streamToAssets(userId: string, file: ReadableStream<Uint8Array>): Promise<StoredFile> {
+  await requireStorageRoom(userId);
+  const inspector = new MediaInspector();
+  const hash = createHash("sha256");
+  const reader = file.getReader();
+  const take = (chunk: Uint8Array) => {
+    inspector.push(chunk);
+    hash.update(chunk);
+    const kind = inspector.sniffed?.kind ?? "video";
+    if (inspector.size > MAX_ASSET_BYTES[kind]) {
+      throw new AppError("INVALID_REQUEST", `file: ${article(kind)} ${kind} asset may be at most ${MAX_ASSET_BYTES[kind] / 1024 / 1024} MB`);
+    }
+  };
+  const head: Uint8Array[] = [];
+  let ended = false;
   try {
-    const [row] = await asUser(claims, async (sql) => sql<AssetRow[]>`
-      select * from app.create_asset(${type}, ${name}, ${tags}, ${path}, ${sniffed.mime}, ${bytes.length},
-        ${await sha256Hex(bytes)}, ${facts.width ?? null}, ${facts.height ?? null}, ${facts.durationSeconds ?? null})`);
-    return assetView(row);
+    while (inspector.sniffed === undefined && !ended) {
+      const { value, done } = await reader.read();
+      if (done) ended = true;
+      else take(value), head.push(value);
+    }
   } catch (err) {
-    await removeObjects("assets", [path]);
+    await reader.cancel().catch(() => {});
     throw err;
   }
+  if (inspector.size === 0) throw new AppError("INVALID_REQUEST", "file: the file is empty");
+  const early: Inspection = ended || !inspector.sniffed ? inspector.finish() : { sniffed: inspector.sniffed, probed: {} };
+  if ("refused" in early) {
+    await reader.cancel().catch(() => {});
+    throw new AppError("INVALID_REQUEST", `file: ${early.refused}`);
+  }
+  const path = `${userId}/${crypto.randomUUID()}.${early.sniffed.ext}`;
+  let failure: unknown = null;
+  const body = new ReadableStream<Uint8Array>({
+    start(out) {
+      for (const chunk of head) out.enqueue(chunk);
+      if (ended) out.close();
+    },
+    async pull(out) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) return out.close();
+        take(value);
+        out.enqueue(value);
+      } catch (err) {
+        failure = err;
+        await reader.cancel().catch(() => {});
+        out.error(err);
+      }
+    },
+    async cancel(reason) {
+      await reader.cancel(reason);
+    },
+  }, { highWaterMark: 4 });
+  try {
+    await uploadObject("assets", path, body, early.sniffed.mime);
+  } catch (err) {
+    await removeObjects("assets", [path]).catch(() => {});
+    throw failure ?? err;
+  }
+  const inspected = inspector.finish();
+  const refusal = assetRefusal(inspected) ?? ("sniffed" in inspected && inspected.sniffed.kind !== early.sniffed.kind
+    ? "its index (moov) comes after its media and says it is not what its start says; re-encode it with -movflags +faststart"
+    : null);
+  if (refusal !== null || "refused" in inspected) {
+    await removeObjects("assets", [path]);
+    throw new AppError("INVALID_REQUEST", `file: ${refusal}`);
+  }
+  return { path, sniffed: early.sniffed, probed: inspected.probed, size: inspector.size, sha256: hash.digest("hex") };
+}
+
+/** How long an upload waits for its audio to be converted by the media worker (a few seconds
+ * as a rule); after that it answers `processing` and GET assets/{id} tells when it is ready. */
+const CONVERSION_WAIT_MS = 60_000;
+
+/** The asset once the media worker converted it (or failed to, then it is removed and
+ * refused), or as it is when the wait is over. */
+async function converted(claims: JwtClaims, asset: AssetRow): Promise<AssetRow> {
+  for (const until = Date.now() + CONVERSION_WAIT_MS; asset.status === "processing" && Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 200));
+    [asset] = await asUser(claims, (sql) => sql<AssetRow[]>`select * from public.assets where id = ${asset.id}`);
+  }
+  if (asset.status === "failed") {
+    await asUser(claims, (sql) => sql`select from app.delete_asset(${asset.id})`);
+    await removeObjects("assets", [asset.path]);
+    throw new AppError("INVALID_REQUEST", `file: ${asset.error}`);
+  }
+  return asset;
+}
+
+/** Stores a file as a new asset of the caller: streamed and checked (streamToAssets), then
+ * the row; the file is removed again if the row is refused. */
+async function createAsset(claims: JwtClaims, type: AssetType, file: StoredFile, name: string, tags: string[]) {
+  let row: AssetRow;
+  try {
+    const { sniffed, probed } = file;
+    if (sniffed.kind !== type) throw new AppError("INVALID_REQUEST", `file: its content is ${article(sniffed.kind)} ${sniffed.kind} (${sniffed.mime}), not ${article(type)} ${type}`);
+    const [created] = await asUser(claims, async (sql) => sql<AssetRow[]>`
+      select * from app.create_asset(${type}, ${name}, ${tags}, ${file.path}, ${sniffed.mime}, ${file.size},
+        ${file.sha256}, ${probed.width ?? null}, ${probed.height ?? null}, ${probed.durationSeconds ?? null})`);
+    row = created;
+  } catch (err) {
+    await removeObjects("assets", [file.path]);
+    throw err;
+  }
+  return assetView(await converted(claims, row));
+}
+
+/** Stores bytes (an edited image) as a new asset of the caller. */
+export async function storeAsset(claims: JwtClaims, type: AssetType, bytes: Uint8Array<ArrayBuffer>, name: string, tags: string[]) {
+  return await createAsset(claims, type, await streamToAssets(claims.sub!, new Blob([bytes]).stream()), name, tags);
 }
 
 async function ownAsset(c: Context<Env>): Promise<AssetRow> {
@@ -95,29 +200,64 @@ export const assetListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-/** Uploads up to the largest asset (video) plus the multipart framing. */
+/** Uploads up to the largest asset (video) plus the multipart framing and fields. */
 const MAX_UPLOAD_BYTES = MAX_ASSET_BYTES.video + 64 * 1024;
+const badForm = "The body must be multipart/form-data with a file, a type and optional metadata";
+
+/** The request body, failing once it passes `limit` bytes (counted as it streams). */
+function capped(body: ReadableStream<Uint8Array>, limit: number) {
+  let size = 0;
+  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, out) {
+      if ((size += chunk.length) > limit) throw new AppError("INVALID_REQUEST", `The request body is larger than ${Math.round(limit / 1024 / 1024)} MB`);
+      out.enqueue(chunk);
+    },
+  }));
+}
+
+/** The upload form's type and metadata fields, checked. */
+function uploadRequest(fields: Map<string, string>) {
+  const { type } = validate(z.object({ type: z.enum(ASSET_TYPES, { error: "must be image, audio or video" }) }), { type: fields.get("type") });
+  let meta: unknown;
+  try {
+    meta = JSON.parse(fields.get("metadata") ?? "{}");
+  } catch {
+    throw new AppError("INVALID_REQUEST", "metadata: must be JSON such as {\"name\": \"bgm.mp3\", \"tags\": [\"bgm\"]}");
+  }
+  return { type, ...validate(assetMetadata, meta) };
+}
 
 export function assetsApp() {
-  const app = functionApp("assets", MAX_UPLOAD_BYTES);
+  // The upload streams: the form is read part by part, the file goes on to Storage as it
+  // arrives (a 50 MB upload holds its head, not its bytes).
+  const app = functionApp("assets", undefined, ["/assets/upload"]);
   app.use("*", requireUser);
 
   app.post("/upload", async (c) => {
-    const form = await c.req.formData().catch(() => {
-      throw new AppError("INVALID_REQUEST", "The body must be multipart/form-data with a file, a type and optional metadata");
-    });
-    const file = form.get("file");
-    if (!(file instanceof File)) throw new AppError("INVALID_REQUEST", "file: attach the file as a multipart part named file");
-    const type = validate(z.object({ type: z.enum(ASSET_TYPES, { error: "must be image, audio or video" }) }), { type: form.get("type") }).type;
-    let meta: unknown = {};
+    const boundary = multipartBoundary(c.req.header("content-type"));
+    if (!boundary || !c.req.raw.body) throw new AppError("INVALID_REQUEST", badForm);
+    const claims = c.get("claims");
+    const fields = new Map<string, string>();
+    let file: StoredFile | undefined;
+    let fileName = "";
+    let req: ReturnType<typeof uploadRequest>;
     try {
-      meta = JSON.parse(String(form.get("metadata") ?? "{}"));
-    } catch {
-      throw new AppError("INVALID_REQUEST", "metadata: must be JSON such as {\"name\": \"bgm.mp3\", \"tags\": [\"bgm\"]}");
+      for await (const part of readMultipart(capped(c.req.raw.body, MAX_UPLOAD_BYTES), boundary)) {
+        if (part.name === "file" && part.filename !== null) {
+          if (file) throw new AppError("INVALID_REQUEST", "file: attach one file");
+          fileName = part.filename;
+          file = await streamToAssets(claims.sub!, part.body);
+        } else if (part.name === "type" || part.name === "metadata") {
+          fields.set(part.name, await partText(part, 16 * 1024));
+        }
+      }
+      if (!file) throw new AppError("INVALID_REQUEST", "file: attach the file as a multipart part named file");
+      req = uploadRequest(fields);
+    } catch (err) {
+      if (file) await removeObjects("assets", [file.path]).catch(() => {});
+      throw err instanceof MultipartError ? new AppError("INVALID_REQUEST", `${badForm}: ${err.message}`) : err;
     }
-    const { name, tags } = validate(assetMetadata, meta);
-    const asset = await storeAsset(c.get("claims"), type, new Uint8Array(await file.arrayBuffer()), name ?? (file.name || `${type} asset`), tags);
-    return c.json(asset, 201);
+    return c.json(await createAsset(claims, req.type, file, req.name ?? (fileName || `${req.type} asset`), req.tags), 201);
   });
 
   app.get("/", async (c) => {

@@ -10,6 +10,7 @@ import { geminiImageConfig, ttsConfig, volcengineConfig } from "../providers/ind
 import { submitJimeng } from "../providers/volcengine.ts";
 import { synthesize } from "../providers/volcengine-tts.ts";
 import { checkPerson, submitTalkingHead as submitOmniHuman } from "../providers/omnihuman.ts";
+import { MAX_ASSET_BYTES } from "../media-sniff.ts";
 import { downloadObject, signedUrl, uploadObject } from "../storage.ts";
 import { outputPath } from "./cinematic.ts";
 import type { StepHandler, StepResult } from "./runner.ts";
@@ -64,11 +65,13 @@ export const narrate: StepHandler = async (t) => {
 async function frames(t: Task, scene: MovieScene): Promise<string[]> {
   if (scene.mode === "t2v") return [];
   const images = (t.deps.scene_image ?? []) as { scene_id: string; image_path: string }[];
+  // A user's frame is at most an image asset's size, checked before it is read (the request
+  // checked it too; the limit holds whatever happened to the file since).
   const first = scene.first_frame_path
-    ? await downloadObject("assets", scene.first_frame_path)
+    ? await downloadObject("assets", scene.first_frame_path, MAX_ASSET_BYTES.image)
     : await downloadObject("outputs", images.find((i) => i.scene_id === scene.id)!.image_path);
   if (scene.mode === "i2v_first") return [toBase64(first)];
-  return [toBase64(first), toBase64(await downloadObject("assets", scene.last_frame_path!))];
+  return [toBase64(first), toBase64(await downloadObject("assets", scene.last_frame_path!, MAX_ASSET_BYTES.image))];
 }
 
 /** URLs OmniHuman can download for the whole task (its queue can take a while). */
