@@ -5,7 +5,21 @@ export type Database = {
   
   "engine": {
           Tables: {
-            "flow_deps": {
+            "asset_conversions": {
+                  Row: {
+                    "asset_id": string,"attempts": number,"created_at": string,"lease_until": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "asset_id": string,"attempts"?: number,"created_at"?: string,"lease_until"?: string | null
+                  }
+                  Update: {
+                    "asset_id"?: string,"attempts"?: number,"created_at"?: string,"lease_until"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"flow_deps": {
                   Row: {
                     "depends_on": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"run_if_input": string | null,"step": string
                   }
@@ -101,14 +115,14 @@ isOneToOne: false
                   ]
                 },"settings": {
                   Row: {
-                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string,"webhook_retry_scale": number,"welcome_credits": number
+                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"storage_quota_bytes": number,"wake_coalesce": string,"webhook_recheck_interval": string,"webhook_retry_scale": number,"welcome_credits": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"storage_quota_bytes"?: number,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
                   }
                   Update: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"storage_quota_bytes"?: number,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
                   }
                   Relationships: [
                     
@@ -242,6 +256,11 @@ isOneToOne: false
 "capacity_free_at":
 { Args: { "p_key": string }; Returns: string
                            },
+"claim_asset_conversion":
+{ Args: { "p_lease": string }; Returns: {
+              "asset_id": string,"mime": string,"path": string
+            }[]
+                           },
 "claim_webhook_deliveries":
 { Args: { "p_limit"?: number }; Returns: {
               "attempt": number,"delivery_id": number,"message_id": string,"payload": Json,"secret": string,"url": string
@@ -276,6 +295,9 @@ isOneToOne: false
                            },
 "fail_task":
 { Args: { "p_code": string,"p_message": string,"p_task_id": number,"p_token": string }; Returns: boolean
+                           },
+"finish_asset_conversion":
+{ Args: { "p_asset_id": string,"p_duration_seconds": number,"p_error": string,"p_path": string,"p_sha256": string,"p_size_bytes": number }; Returns: boolean
                            },
 "finish_step":
 { Args: { "p_generation_id": string,"p_output": Json,"p_status": string,"p_step": string }; Returns: undefined
@@ -351,6 +373,7 @@ isOneToOne: false
 "max_poll_interval": string,
 "poll_batch_size": number,
 "redispatch_after": string,
+"storage_quota_bytes": number,
 "wake_coalesce": string,
 "webhook_recheck_interval": string,
 "webhook_retry_scale": number,
@@ -372,6 +395,12 @@ isOneToOne: false
 { Args: { "p_handler": string,"p_limit"?: number }; Returns: {
               "attempt": number,"capacity_key": string,"deps": Json,"element": Json,"generation_id": string,"inputs": Json,"lease_token": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"step": string,"task_id": number,"task_index": number,"user_id": string,"webhook_token": string
             }[]
+                           },
+"storage_quota_refusal":
+{ Args: { "p_used_bytes": number }; Returns: string
+                           },
+"storage_upload_refusal":
+{ Args: { "p_used_bytes": number,"p_user_id": string }; Returns: string
                            },
 "take_api_request":
 { Args: { "p_user_id": string }; Returns: Record<string, unknown>
@@ -404,14 +433,14 @@ isOneToOne: false
           Tables: {
             "assets": {
                   Row: {
-                    "created_at": string,"duration_seconds": number | null,"height": number | null,"id": string,"mime": string,"name": string,"path": string,"sha256": string,"size_bytes": number,"tags": (string)[],"type": Database["public"]['Enums']["asset_type"],"user_id": string,"width": number | null
+                    "created_at": string,"duration_seconds": number | null,"error": string | null,"height": number | null,"id": string,"mime": string,"name": string,"path": string,"sha256": string,"size_bytes": number,"status": Database["public"]['Enums']["asset_status"],"tags": (string)[],"type": Database["public"]['Enums']["asset_type"],"user_id": string,"width": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"duration_seconds"?: number | null,"height"?: number | null,"id"?: string,"mime": string,"name": string,"path": string,"sha256": string,"size_bytes": number,"tags"?: (string)[],"type": Database["public"]['Enums']["asset_type"],"user_id": string,"width"?: number | null
+                    "created_at"?: string,"duration_seconds"?: number | null,"error"?: string | null,"height"?: number | null,"id"?: string,"mime": string,"name": string,"path": string,"sha256": string,"size_bytes": number,"status"?: Database["public"]['Enums']["asset_status"],"tags"?: (string)[],"type": Database["public"]['Enums']["asset_type"],"user_id": string,"width"?: number | null
                   }
                   Update: {
-                    "created_at"?: string,"duration_seconds"?: number | null,"height"?: number | null,"id"?: string,"mime"?: string,"name"?: string,"path"?: string,"sha256"?: string,"size_bytes"?: number,"tags"?: (string)[],"type"?: Database["public"]['Enums']["asset_type"],"user_id"?: string,"width"?: number | null
+                    "created_at"?: string,"duration_seconds"?: number | null,"error"?: string | null,"height"?: number | null,"id"?: string,"mime"?: string,"name"?: string,"path"?: string,"sha256"?: string,"size_bytes"?: number,"status"?: Database["public"]['Enums']["asset_status"],"tags"?: (string)[],"type"?: Database["public"]['Enums']["asset_type"],"user_id"?: string,"width"?: number | null
                   }
                   Relationships: [
                     
@@ -570,7 +599,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "asset_type": "image"|"audio"|"video","generation_status": "queued"|"running"|"completed"|"failed"|"canceled","ledger_kind": "grant"|"reserve"|"capture"|"refund"|"release","pipeline_kind": "cinematic"|"model_direct"|"movie","task_status": "queued"|"running"|"waiting"|"completed"|"failed"|"canceled"
+            "asset_status": "processing"|"ready"|"failed","asset_type": "image"|"audio"|"video","generation_status": "queued"|"running"|"completed"|"failed"|"canceled","ledger_kind": "grant"|"reserve"|"capture"|"refund"|"release","pipeline_kind": "cinematic"|"model_direct"|"movie","task_status": "queued"|"running"|"waiting"|"completed"|"failed"|"canceled"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -690,7 +719,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "asset_type": ["image", "audio", "video"],"generation_status": ["queued", "running", "completed", "failed", "canceled"],"ledger_kind": ["grant", "reserve", "capture", "refund", "release"],"pipeline_kind": ["cinematic", "model_direct", "movie"],"task_status": ["queued", "running", "waiting", "completed", "failed", "canceled"]
+            "asset_status": ["processing", "ready", "failed"],"asset_type": ["image", "audio", "video"],"generation_status": ["queued", "running", "completed", "failed", "canceled"],"ledger_kind": ["grant", "reserve", "capture", "refund", "release"],"pipeline_kind": ["cinematic", "model_direct", "movie"],"task_status": ["queued", "running", "waiting", "completed", "failed", "canceled"]
           }
         }
 } as const
