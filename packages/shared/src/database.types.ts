@@ -5,16 +5,16 @@ export type Database = {
   
   "engine": {
           Tables: {
-            "api_keys": {
+            "asset_conversions": {
                   Row: {
-                    "created_at": string,"id": string,"last_used_at": string | null,"name": string,"prefix": string,"revoked_at": string | null,"secret_hash": string,"user_id": string
+                    "asset_id": string,"attempts": number,"created_at": string,"lease_until": string | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"id"?: string,"last_used_at"?: string | null,"name": string,"prefix": string,"revoked_at"?: string | null,"secret_hash": string,"user_id": string
+                    "asset_id": string,"attempts"?: number,"created_at"?: string,"lease_until"?: string | null
                   }
                   Update: {
-                    "created_at"?: string,"id"?: string,"last_used_at"?: string | null,"name"?: string,"prefix"?: string,"revoked_at"?: string | null,"secret_hash"?: string,"user_id"?: string
+                    "asset_id"?: string,"attempts"?: number,"created_at"?: string,"lease_until"?: string | null
                   }
                   Relationships: [
                     
@@ -47,14 +47,14 @@ isOneToOne: false
                   ]
                 },"flow_steps": {
                   Row: {
-                    "base_delay_ms": number,"capacity_key": string | null,"expected_wait": string | null,"fallback_capacity_key": string | null,"handler": string,"kind": string,"label": string | null,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every": string | null,"publish_output": boolean,"run_if_input": string | null,"runs_on": string,"starts_per_element": boolean,"step": string,"weight": number
+                    "base_delay_ms": number,"capacity_key": string | null,"expected_wait": string | null,"fallback_capacity_key": string | null,"handler": string,"kind": string,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every": string | null,"publish_output": boolean,"run_if_input": string | null,"runs_on": string,"starts_per_element": boolean,"step": string,"weight": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "base_delay_ms"?: number,"capacity_key"?: string | null,"expected_wait"?: string | null,"fallback_capacity_key"?: string | null,"handler": string,"kind"?: string,"label"?: string | null,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step": string,"weight": number
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"expected_wait"?: string | null,"fallback_capacity_key"?: string | null,"handler": string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step": string,"weight": number
                   }
                   Update: {
-                    "base_delay_ms"?: number,"capacity_key"?: string | null,"expected_wait"?: string | null,"fallback_capacity_key"?: string | null,"handler"?: string,"kind"?: string,"label"?: string | null,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step"?: string,"weight"?: number
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"expected_wait"?: string | null,"fallback_capacity_key"?: string | null,"handler"?: string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step"?: string,"weight"?: number
                   }
                   Relationships: [
                     {
@@ -81,20 +81,6 @@ isOneToOne: false
                   }
                   Update: {
                     "expires_at"?: string,"facts"?: NonNullable<Json>,"key"?: string,"kind"?: string,"path"?: string,"user_id"?: string
-                  }
-                  Relationships: [
-                    
-                  ]
-                },"paid_calls": {
-                  Row: {
-                    "created_at": string,"credits": number,"id": string,"settled_at": string | null,"sku": string,"status": string,"user_id": string
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "created_at"?: string,"credits": number,"id"?: string,"settled_at"?: string | null,"sku": string,"status"?: string,"user_id": string
-                  }
-                  Update: {
-                    "created_at"?: string,"credits"?: number,"id"?: string,"settled_at"?: string | null,"sku"?: string,"status"?: string,"user_id"?: string
                   }
                   Relationships: [
                     
@@ -129,14 +115,14 @@ isOneToOne: false
                   ]
                 },"settings": {
                   Row: {
-                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"free_calls_per_day": number,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_api_keys_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"wake_coalesce": string,"webhook_recheck_interval": string,"webhook_retry_scale": number,"welcome_credits": number
+                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"storage_quota_bytes": number,"wake_coalesce": string,"webhook_recheck_interval": string,"webhook_retry_scale": number,"welcome_credits": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"free_calls_per_day"?: number,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_api_keys_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"storage_quota_bytes"?: number,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
                   }
                   Update: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"free_calls_per_day"?: number,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_api_keys_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"storage_quota_bytes"?: number,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
                   }
                   Relationships: [
                     
@@ -243,20 +229,6 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
-                },"welcome_grants": {
-                  Row: {
-                    "granted_at": string,"mailbox": string,"user_id": string | null
-                  }
-                  ComputedFields: never
-                  Insert: {
-                    "granted_at"?: string,"mailbox": string,"user_id"?: string | null
-                  }
-                  Update: {
-                    "granted_at"?: string,"mailbox"?: string,"user_id"?: string | null
-                  }
-                  Relationships: [
-                    
-                  ]
                 }
           }
           Views: {
@@ -265,9 +237,6 @@ isOneToOne: false
           Functions: {
             "admit":
 { Args: { "p_user_id": string }; Returns: undefined
-                           },
-"api_key_owner":
-{ Args: { "p_secret_hash": string }; Returns: Record<string, unknown>
                            },
 "await_provider":
 { Args: { "p_lease_token": string,"p_provider": string,"p_provider_task_id": string,"p_task_id": number }; Returns: boolean
@@ -286,6 +255,11 @@ isOneToOne: false
                            },
 "capacity_free_at":
 { Args: { "p_key": string }; Returns: string
+                           },
+"claim_asset_conversion":
+{ Args: { "p_lease": string }; Returns: {
+              "asset_id": string,"mime": string,"path": string
+            }[]
                            },
 "claim_webhook_deliveries":
 { Args: { "p_limit"?: number }; Returns: {
@@ -322,6 +296,9 @@ isOneToOne: false
 "fail_task":
 { Args: { "p_code": string,"p_message": string,"p_task_id": number,"p_token": string }; Returns: boolean
                            },
+"finish_asset_conversion":
+{ Args: { "p_asset_id": string,"p_duration_seconds": number,"p_error": string,"p_path": string,"p_sha256": string,"p_size_bytes": number }; Returns: boolean
+                           },
 "finish_step":
 { Args: { "p_generation_id": string,"p_output": Json,"p_status": string,"p_step": string }; Returns: undefined
                            },
@@ -331,17 +308,11 @@ isOneToOne: false
 "functions_endpoint":
 { Args: { "p_function": string }; Returns: Record<string, unknown>
                            },
-"grant_welcome":
-{ Args: { "p_email": string,"p_user_id": string }; Returns: undefined
-                           },
 "heartbeat":
 { Args: { "p_lease_token": string,"p_task_id": number }; Returns: boolean
                            },
 "insert_tasks":
 { Args: { "p_elements": Json,"p_first": number,"p_run": Omit<Database["public"]['Tables']["generations"]['Row'], Database["public"]['Tables']["generations"]['ComputedFields']>,"p_step": Omit<Database["engine"]['Tables']["flow_steps"]['Row'], Database["engine"]['Tables']["flow_steps"]['ComputedFields']> }; Returns: undefined
-                           },
-"mailbox":
-{ Args: { "p_email": string }; Returns: string
                            },
 "movie_segments":
 { Args: { "p_generation_id": string }; Returns: {
@@ -396,14 +367,13 @@ isOneToOne: false
 "circuit_open_for": string,
 "failover": boolean,
 "first_poll_after": string,
-"free_calls_per_day": number,
 "generation_timeout": string,
 "id": boolean,
 "max_active_generations_per_user": number,
-"max_api_keys_per_user": number,
 "max_poll_interval": string,
 "poll_batch_size": number,
 "redispatch_after": string,
+"storage_quota_bytes": number,
 "wake_coalesce": string,
 "webhook_recheck_interval": string,
 "webhook_retry_scale": number,
@@ -415,9 +385,6 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
-"settle_paid_call":
-{ Args: { "p_call_id": string,"p_succeeded": boolean }; Returns: undefined
-                           },
 "start_ready_steps":
 { Args: { "p_generation_id": string }; Returns: undefined
                            },
@@ -428,6 +395,12 @@ isOneToOne: false
 { Args: { "p_handler": string,"p_limit"?: number }; Returns: {
               "attempt": number,"capacity_key": string,"deps": Json,"element": Json,"generation_id": string,"inputs": Json,"lease_token": string,"pipeline": Database["public"]['Enums']["pipeline_kind"],"step": string,"task_id": number,"task_index": number,"user_id": string,"webhook_token": string
             }[]
+                           },
+"storage_quota_refusal":
+{ Args: { "p_used_bytes": number }; Returns: string
+                           },
+"storage_upload_refusal":
+{ Args: { "p_used_bytes": number,"p_user_id": string }; Returns: string
                            },
 "take_api_request":
 { Args: { "p_user_id": string }; Returns: Record<string, unknown>
@@ -460,14 +433,14 @@ isOneToOne: false
           Tables: {
             "assets": {
                   Row: {
-                    "created_at": string,"duration_seconds": number | null,"height": number | null,"id": string,"mime": string,"name": string,"path": string,"sha256": string,"size_bytes": number,"tags": (string)[],"type": Database["public"]['Enums']["asset_type"],"user_id": string,"width": number | null
+                    "created_at": string,"duration_seconds": number | null,"error": string | null,"height": number | null,"id": string,"mime": string,"name": string,"path": string,"sha256": string,"size_bytes": number,"status": Database["public"]['Enums']["asset_status"],"tags": (string)[],"type": Database["public"]['Enums']["asset_type"],"user_id": string,"width": number | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"duration_seconds"?: number | null,"height"?: number | null,"id"?: string,"mime": string,"name": string,"path": string,"sha256": string,"size_bytes": number,"tags"?: (string)[],"type": Database["public"]['Enums']["asset_type"],"user_id": string,"width"?: number | null
+                    "created_at"?: string,"duration_seconds"?: number | null,"error"?: string | null,"height"?: number | null,"id"?: string,"mime": string,"name": string,"path": string,"sha256": string,"size_bytes": number,"status"?: Database["public"]['Enums']["asset_status"],"tags"?: (string)[],"type": Database["public"]['Enums']["asset_type"],"user_id": string,"width"?: number | null
                   }
                   Update: {
-                    "created_at"?: string,"duration_seconds"?: number | null,"height"?: number | null,"id"?: string,"mime"?: string,"name"?: string,"path"?: string,"sha256"?: string,"size_bytes"?: number,"tags"?: (string)[],"type"?: Database["public"]['Enums']["asset_type"],"user_id"?: string,"width"?: number | null
+                    "created_at"?: string,"duration_seconds"?: number | null,"error"?: string | null,"height"?: number | null,"id"?: string,"mime"?: string,"name"?: string,"path"?: string,"sha256"?: string,"size_bytes"?: number,"status"?: Database["public"]['Enums']["asset_status"],"tags"?: (string)[],"type"?: Database["public"]['Enums']["asset_type"],"user_id"?: string,"width"?: number | null
                   }
                   Relationships: [
                     
@@ -502,14 +475,14 @@ isOneToOne: false
                   ]
                 },"credit_ledger": {
                   Row: {
-                    "amount": number,"billing_round": number | null,"call_id": string | null,"created_at": string,"generation_id": string | null,"id": number,"kind": Database["public"]['Enums']["ledger_kind"],"reason": string | null,"step": string | null,"task_index": number | null,"user_id": string
+                    "amount": number,"billing_round": number | null,"created_at": string,"generation_id": string | null,"id": number,"kind": Database["public"]['Enums']["ledger_kind"],"reason": string | null,"step": string | null,"task_index": number | null,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "amount": number,"billing_round"?: number | null,"call_id"?: string | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind": Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id": string
+                    "amount": number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind": Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id": string
                   }
                   Update: {
-                    "amount"?: number,"billing_round"?: number | null,"call_id"?: string | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind"?: Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id"?: string
+                    "amount"?: number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind"?: Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -556,14 +529,14 @@ isOneToOne: false
                   ]
                 },"generations": {
                   Row: {
-                    "batch_id": string | null,"billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_refunded": number,"credits_reserved": number,"deadline": string | null,"error_code": string | null,"error_message": string | null,"eta_seconds": number | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress": number,"progress_revision": number,"remaining_steps": number,"request_fingerprint": string | null,"started_at": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string | null,"updated_at": string,"user_id": string,"visibility": string
+                    "batch_id": string | null,"billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_refunded": number,"credits_reserved": number,"deadline": string | null,"error_code": string | null,"error_message": string | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress": number,"remaining_steps": number,"request_fingerprint": string | null,"started_at": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string | null,"updated_at": string,"user_id": string,"visibility": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "batch_id"?: string | null,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved": number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"eta_seconds"?: number | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress"?: number,"progress_revision"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id": string,"visibility"?: string
+                    "batch_id"?: string | null,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved": number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id": string,"visibility"?: string
                   }
                   Update: {
-                    "batch_id"?: string | null,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved"?: number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"eta_seconds"?: number | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"price_plan"?: NonNullable<Json>,"progress"?: number,"progress_revision"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id"?: string,"visibility"?: string
+                    "batch_id"?: string | null,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved"?: number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"price_plan"?: NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id"?: string,"visibility"?: string
                   }
                   Relationships: [
                     {
@@ -626,7 +599,7 @@ isOneToOne: false
                            }
           }
           Enums: {
-            "asset_type": "image"|"audio"|"video","generation_status": "queued"|"running"|"completed"|"failed"|"canceled","ledger_kind": "grant"|"reserve"|"capture"|"refund"|"release","pipeline_kind": "cinematic"|"model_direct"|"movie","task_status": "queued"|"running"|"waiting"|"completed"|"failed"|"canceled"
+            "asset_status": "processing"|"ready"|"failed","asset_type": "image"|"audio"|"video","generation_status": "queued"|"running"|"completed"|"failed"|"canceled","ledger_kind": "grant"|"reserve"|"capture"|"refund"|"release","pipeline_kind": "cinematic"|"model_direct"|"movie","task_status": "queued"|"running"|"waiting"|"completed"|"failed"|"canceled"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -746,7 +719,7 @@ export const Constants = {
           }
         },"public": {
           Enums: {
-            "asset_type": ["image", "audio", "video"],"generation_status": ["queued", "running", "completed", "failed", "canceled"],"ledger_kind": ["grant", "reserve", "capture", "refund", "release"],"pipeline_kind": ["cinematic", "model_direct", "movie"],"task_status": ["queued", "running", "waiting", "completed", "failed", "canceled"]
+            "asset_status": ["processing", "ready", "failed"],"asset_type": ["image", "audio", "video"],"generation_status": ["queued", "running", "completed", "failed", "canceled"],"ledger_kind": ["grant", "reserve", "capture", "refund", "release"],"pipeline_kind": ["cinematic", "model_direct", "movie"],"task_status": ["queued", "running", "waiting", "completed", "failed", "canceled"]
           }
         }
 } as const
