@@ -13,8 +13,9 @@
 -- - the provider never calls back (Volcengine's Jimeng and OmniHuman are poll-only): it
 --   fails and is refunded.
 
--- The lease of the claim that began a paid submission (a new claim has a new lease).
-alter table engine.tasks add column submit_lease uuid;
+-- The lease of the claim that began a paid submission (a new claim has a new lease), and the
+-- provider it was sent to (`provider` stays the provider of a task known to be in flight).
+alter table engine.tasks add column submit_lease uuid, add column submit_provider text;
 alter table engine.settings add column submission_adopt_window interval not null default '15 minutes';
 create index tasks_adopting_idx on engine.tasks (waiting_since) where status = 'waiting' and provider_task_id is null;
 alter table engine.tasks drop constraint tasks_check1;
@@ -33,7 +34,7 @@ create function engine.begin_submission(p_task_id bigint, p_lease_token uuid, p_
 returns boolean
 language sql security definer set search_path = '' as $$
   update engine.tasks
-  set submit_lease = p_lease_token, provider = p_provider, provider_task_id = null
+  set submit_lease = p_lease_token, submit_provider = p_provider, provider_task_id = null
   where id = p_task_id and status = 'running' and lease_token = p_lease_token
   returning true
 $$;
@@ -44,9 +45,9 @@ create function engine.adopt_provider_task(p_webhook_token text, p_provider text
 returns boolean
 language sql security definer set search_path = '' as $$
   update engine.tasks
-  set provider_task_id = p_provider_task_id,
+  set provider = p_provider, provider_task_id = p_provider_task_id,
       next_poll_at = case when status = 'waiting' then now() end
-  where webhook_token = p_webhook_token and provider = p_provider and provider_task_id is null
+  where webhook_token = p_webhook_token and submit_provider = p_provider and provider_task_id is null
     and submit_lease is not null and status in ('running', 'waiting')
   returning true
 $$;
@@ -73,15 +74,15 @@ begin
 
   -- A dead worker that had begun a paid submission: never sent again (see the top of this file).
   update engine.tasks t
-  set status = case when t.provider_task_id is not null or engine.provider_calls_back(t.provider)
+  set status = case when t.provider_task_id is not null or engine.provider_calls_back(t.submit_provider)
                     then 'waiting' else 'failed' end::public.task_status,
-      lease_token = null, lease_until = null, poll_count = 0, waiting_since = now(),
+      provider = t.submit_provider, lease_token = null, lease_until = null, poll_count = 0, waiting_since = now(),
       next_poll_at = case when t.provider_task_id is not null then now() end,
-      error_code = case when t.provider_task_id is null and not engine.provider_calls_back(t.provider)
+      error_code = case when t.provider_task_id is null and not engine.provider_calls_back(t.submit_provider)
                         then 'TASK_FAILED' end,
-      error_message = case when t.provider_task_id is null and not engine.provider_calls_back(t.provider)
+      error_message = case when t.provider_task_id is null and not engine.provider_calls_back(t.submit_provider)
         then format('Step %s was interrupted while submitting to %s; it was not sent again, and nothing is charged for it',
-                    t.step, t.provider) end
+                    t.step, t.submit_provider) end
   where t.id in (select id from engine.tasks where status = 'running' and lease_until < now()
                    and submit_lease = lease_token
                  for update skip locked);
