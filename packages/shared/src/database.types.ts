@@ -5,7 +5,21 @@ export type Database = {
   
   "engine": {
           Tables: {
-            "asset_conversions": {
+            "api_keys": {
+                  Row: {
+                    "created_at": string,"id": string,"last_used_at": string | null,"name": string,"prefix": string,"revoked_at": string | null,"secret_hash": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"id"?: string,"last_used_at"?: string | null,"name": string,"prefix": string,"revoked_at"?: string | null,"secret_hash": string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"id"?: string,"last_used_at"?: string | null,"name"?: string,"prefix"?: string,"revoked_at"?: string | null,"secret_hash"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"asset_conversions": {
                   Row: {
                     "asset_id": string,"attempts": number,"created_at": string,"lease_until": string | null
                   }
@@ -47,14 +61,14 @@ isOneToOne: false
                   ]
                 },"flow_steps": {
                   Row: {
-                    "base_delay_ms": number,"capacity_key": string | null,"expected_wait": string | null,"fallback_capacity_key": string | null,"handler": string,"kind": string,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every": string | null,"publish_output": boolean,"run_if_input": string | null,"runs_on": string,"starts_per_element": boolean,"step": string,"weight": number
+                    "base_delay_ms": number,"capacity_key": string | null,"expected_wait": string | null,"fallback_capacity_key": string | null,"handler": string,"kind": string,"label": string | null,"lease_seconds": number,"map_over": string | null,"max_attempts": number,"max_delay_ms": number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every": string | null,"publish_output": boolean,"run_if_input": string | null,"runs_on": string,"starts_per_element": boolean,"step": string,"weight": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "base_delay_ms"?: number,"capacity_key"?: string | null,"expected_wait"?: string | null,"fallback_capacity_key"?: string | null,"handler": string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step": string,"weight": number
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"expected_wait"?: string | null,"fallback_capacity_key"?: string | null,"handler": string,"kind"?: string,"label"?: string | null,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step": string,"weight": number
                   }
                   Update: {
-                    "base_delay_ms"?: number,"capacity_key"?: string | null,"expected_wait"?: string | null,"fallback_capacity_key"?: string | null,"handler"?: string,"kind"?: string,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step"?: string,"weight"?: number
+                    "base_delay_ms"?: number,"capacity_key"?: string | null,"expected_wait"?: string | null,"fallback_capacity_key"?: string | null,"handler"?: string,"kind"?: string,"label"?: string | null,"lease_seconds"?: number,"map_over"?: string | null,"max_attempts"?: number,"max_delay_ms"?: number,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_every"?: string | null,"publish_output"?: boolean,"run_if_input"?: string | null,"runs_on"?: string,"starts_per_element"?: boolean,"step"?: string,"weight"?: number
                   }
                   Relationships: [
                     {
@@ -81,6 +95,20 @@ isOneToOne: false
                   }
                   Update: {
                     "expires_at"?: string,"facts"?: NonNullable<Json>,"key"?: string,"kind"?: string,"path"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"paid_calls": {
+                  Row: {
+                    "created_at": string,"credits": number,"id": string,"settled_at": string | null,"sku": string,"status": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"credits": number,"id"?: string,"settled_at"?: string | null,"sku": string,"status"?: string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"credits"?: number,"id"?: string,"settled_at"?: string | null,"sku"?: string,"status"?: string,"user_id"?: string
                   }
                   Relationships: [
                     
@@ -115,14 +143,14 @@ isOneToOne: false
                   ]
                 },"settings": {
                   Row: {
-                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"storage_quota_bytes": number,"wake_coalesce": string,"webhook_recheck_interval": string,"webhook_retry_scale": number,"welcome_credits": number
+                    "api_burst": number,"api_requests_per_minute": number,"capacity_scale": number,"circuit_failures": number,"circuit_open_for": string,"failover": boolean,"first_poll_after": string,"free_calls_per_day": number,"generation_timeout": string,"id": boolean,"max_active_generations_per_user": number,"max_api_keys_per_user": number,"max_poll_interval": string,"poll_batch_size": number,"redispatch_after": string,"storage_quota_bytes": number,"submission_adopt_window": string,"wake_coalesce": string,"webhook_recheck_interval": string,"webhook_retry_scale": number,"welcome_credits": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"storage_quota_bytes"?: number,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"free_calls_per_day"?: number,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_api_keys_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"storage_quota_bytes"?: number,"submission_adopt_window"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
                   }
                   Update: {
-                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"storage_quota_bytes"?: number,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
+                    "api_burst"?: number,"api_requests_per_minute"?: number,"capacity_scale"?: number,"circuit_failures"?: number,"circuit_open_for"?: string,"failover"?: boolean,"first_poll_after"?: string,"free_calls_per_day"?: number,"generation_timeout"?: string,"id"?: boolean,"max_active_generations_per_user"?: number,"max_api_keys_per_user"?: number,"max_poll_interval"?: string,"poll_batch_size"?: number,"redispatch_after"?: string,"storage_quota_bytes"?: number,"submission_adopt_window"?: string,"wake_coalesce"?: string,"webhook_recheck_interval"?: string,"webhook_retry_scale"?: number,"welcome_credits"?: number
                   }
                   Relationships: [
                     
@@ -143,14 +171,14 @@ isOneToOne: false
                   ]
                 },"tasks": {
                   Row: {
-                    "attempt": number,"blocked_on": string | null,"capacity_key": string | null,"charged_round": number | null,"checked_at": string | null,"created_at": string,"dispatch_count": number,"element": Json | null,"error_code": string | null,"error_message": string | null,"generation_id": string,"handler": string,"id": number,"lease_token": string | null,"lease_until": string | null,"next_attempt_at": string,"next_poll_at": string | null,"output": Json | null,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count": number,"price": number,"provider": string | null,"provider_progress": number,"provider_task_id": string | null,"status": Database["public"]['Enums']["task_status"],"step": string,"task_index": number,"updated_at": string,"user_id": string,"waiting_since": string | null,"wake_at": string | null,"webhook_token": string,"refund_task": undefined | null
+                    "attempt": number,"blocked_on": string | null,"capacity_key": string | null,"charged_round": number | null,"checked_at": string | null,"created_at": string,"dispatch_count": number,"element": Json | null,"error_code": string | null,"error_message": string | null,"generation_id": string,"handler": string,"id": number,"lease_token": string | null,"lease_until": string | null,"next_attempt_at": string,"next_poll_at": string | null,"output": Json | null,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count": number,"price": number,"provider": string | null,"provider_progress": number,"provider_task_id": string | null,"status": Database["public"]['Enums']["task_status"],"step": string,"submit_lease": string | null,"submit_provider": string | null,"task_index": number,"updated_at": string,"user_id": string,"waiting_since": string | null,"wake_at": string | null,"webhook_token": string,"refund_task": undefined | null
                   }
                   ComputedFields: "refund_task"
                   Insert: {
-                    "attempt"?: number,"blocked_on"?: string | null,"capacity_key"?: string | null,"charged_round"?: number | null,"checked_at"?: string | null,"created_at"?: string,"dispatch_count"?: number,"element"?: Json | null,"error_code"?: string | null,"error_message"?: string | null,"generation_id": string,"handler": string,"id"?: never,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"output"?: Json | null,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"price"?: number,"provider"?: string | null,"provider_progress"?: number,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["task_status"],"step": string,"task_index"?: number,"updated_at"?: string,"user_id": string,"waiting_since"?: string | null,"wake_at"?: string | null,"webhook_token"?: string
+                    "attempt"?: number,"blocked_on"?: string | null,"capacity_key"?: string | null,"charged_round"?: number | null,"checked_at"?: string | null,"created_at"?: string,"dispatch_count"?: number,"element"?: Json | null,"error_code"?: string | null,"error_message"?: string | null,"generation_id": string,"handler": string,"id"?: never,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"output"?: Json | null,"pipeline": Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"price"?: number,"provider"?: string | null,"provider_progress"?: number,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["task_status"],"step": string,"submit_lease"?: string | null,"submit_provider"?: string | null,"task_index"?: number,"updated_at"?: string,"user_id": string,"waiting_since"?: string | null,"wake_at"?: string | null,"webhook_token"?: string
                   }
                   Update: {
-                    "attempt"?: number,"blocked_on"?: string | null,"capacity_key"?: string | null,"charged_round"?: number | null,"checked_at"?: string | null,"created_at"?: string,"dispatch_count"?: number,"element"?: Json | null,"error_code"?: string | null,"error_message"?: string | null,"generation_id"?: string,"handler"?: string,"id"?: never,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"output"?: Json | null,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"price"?: number,"provider"?: string | null,"provider_progress"?: number,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["task_status"],"step"?: string,"task_index"?: number,"updated_at"?: string,"user_id"?: string,"waiting_since"?: string | null,"wake_at"?: string | null,"webhook_token"?: string
+                    "attempt"?: number,"blocked_on"?: string | null,"capacity_key"?: string | null,"charged_round"?: number | null,"checked_at"?: string | null,"created_at"?: string,"dispatch_count"?: number,"element"?: Json | null,"error_code"?: string | null,"error_message"?: string | null,"generation_id"?: string,"handler"?: string,"id"?: never,"lease_token"?: string | null,"lease_until"?: string | null,"next_attempt_at"?: string,"next_poll_at"?: string | null,"output"?: Json | null,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"poll_count"?: number,"price"?: number,"provider"?: string | null,"provider_progress"?: number,"provider_task_id"?: string | null,"status"?: Database["public"]['Enums']["task_status"],"step"?: string,"submit_lease"?: string | null,"submit_provider"?: string | null,"task_index"?: number,"updated_at"?: string,"user_id"?: string,"waiting_since"?: string | null,"wake_at"?: string | null,"webhook_token"?: string
                   }
                   Relationships: [
                     {
@@ -229,6 +257,20 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"welcome_grants": {
+                  Row: {
+                    "granted_at": string,"mailbox": string,"user_id": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "granted_at"?: string,"mailbox": string,"user_id"?: string | null
+                  }
+                  Update: {
+                    "granted_at"?: string,"mailbox"?: string,"user_id"?: string | null
+                  }
+                  Relationships: [
+                    
+                  ]
                 }
           }
           Views: {
@@ -238,8 +280,17 @@ isOneToOne: false
             "admit":
 { Args: { "p_user_id": string }; Returns: undefined
                            },
+"adopt_provider_task":
+{ Args: { "p_provider": string,"p_provider_task_id": string,"p_webhook_token": string }; Returns: boolean
+                           },
+"api_key_owner":
+{ Args: { "p_secret_hash": string }; Returns: Record<string, unknown>
+                           },
 "await_provider":
 { Args: { "p_lease_token": string,"p_provider": string,"p_provider_task_id": string,"p_task_id": number }; Returns: boolean
+                           },
+"begin_submission":
+{ Args: { "p_lease_token": string,"p_provider": string,"p_task_id": number }; Returns: boolean
                            },
 "cache_forget":
 { Args: { "p_key": string,"p_kind": string,"p_user_id": string }; Returns: undefined
@@ -308,11 +359,17 @@ isOneToOne: false
 "functions_endpoint":
 { Args: { "p_function": string }; Returns: Record<string, unknown>
                            },
+"grant_welcome":
+{ Args: { "p_email": string,"p_user_id": string }; Returns: undefined
+                           },
 "heartbeat":
 { Args: { "p_lease_token": string,"p_task_id": number }; Returns: boolean
                            },
 "insert_tasks":
 { Args: { "p_elements": Json,"p_first": number,"p_run": Omit<Database["public"]['Tables']["generations"]['Row'], Database["public"]['Tables']["generations"]['ComputedFields']>,"p_step": Omit<Database["engine"]['Tables']["flow_steps"]['Row'], Database["engine"]['Tables']["flow_steps"]['ComputedFields']> }; Returns: undefined
+                           },
+"mailbox":
+{ Args: { "p_email": string }; Returns: string
                            },
 "movie_segments":
 { Args: { "p_generation_id": string }; Returns: {
@@ -327,6 +384,9 @@ isOneToOne: false
                            },
 "post_to_function":
 { Args: { "p_body": Json,"p_function": string }; Returns: number
+                           },
+"provider_calls_back":
+{ Args: { "p_provider": string }; Returns: boolean
                            },
 "reconcile":
 { Args: Record<PropertyKey, never>; Returns: Json
@@ -367,13 +427,16 @@ isOneToOne: false
 "circuit_open_for": string,
 "failover": boolean,
 "first_poll_after": string,
+"free_calls_per_day": number,
 "generation_timeout": string,
 "id": boolean,
 "max_active_generations_per_user": number,
+"max_api_keys_per_user": number,
 "max_poll_interval": string,
 "poll_batch_size": number,
 "redispatch_after": string,
 "storage_quota_bytes": number,
+"submission_adopt_window": string,
 "wake_coalesce": string,
 "webhook_recheck_interval": string,
 "webhook_retry_scale": number,
@@ -385,6 +448,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"settle_paid_call":
+{ Args: { "p_call_id": string,"p_succeeded": boolean }; Returns: undefined
+                           },
 "start_ready_steps":
 { Args: { "p_generation_id": string }; Returns: undefined
                            },
@@ -416,6 +482,9 @@ isOneToOne: false
                            },
 "webhook_backoff":
 { Args: { "p_attempt": number }; Returns: string
+                           },
+"webhook_deliveries_per_user":
+{ Args: Record<PropertyKey, never>; Returns: number
                            },
 "webhook_task":
 { Args: { "p_webhook_token": string }; Returns: {
@@ -475,14 +544,14 @@ isOneToOne: false
                   ]
                 },"credit_ledger": {
                   Row: {
-                    "amount": number,"billing_round": number | null,"created_at": string,"generation_id": string | null,"id": number,"kind": Database["public"]['Enums']["ledger_kind"],"reason": string | null,"step": string | null,"task_index": number | null,"user_id": string
+                    "amount": number,"billing_round": number | null,"call_id": string | null,"created_at": string,"generation_id": string | null,"id": number,"kind": Database["public"]['Enums']["ledger_kind"],"reason": string | null,"step": string | null,"task_index": number | null,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "amount": number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind": Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id": string
+                    "amount": number,"billing_round"?: number | null,"call_id"?: string | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind": Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id": string
                   }
                   Update: {
-                    "amount"?: number,"billing_round"?: number | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind"?: Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id"?: string
+                    "amount"?: number,"billing_round"?: number | null,"call_id"?: string | null,"created_at"?: string,"generation_id"?: string | null,"id"?: never,"kind"?: Database["public"]['Enums']["ledger_kind"],"reason"?: string | null,"step"?: string | null,"task_index"?: number | null,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -529,14 +598,14 @@ isOneToOne: false
                   ]
                 },"generations": {
                   Row: {
-                    "batch_id": string | null,"billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_refunded": number,"credits_reserved": number,"deadline": string | null,"error_code": string | null,"error_message": string | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress": number,"remaining_steps": number,"request_fingerprint": string | null,"started_at": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string | null,"updated_at": string,"user_id": string,"visibility": string
+                    "batch_id": string | null,"billing_round": number,"completed_at": string | null,"created_at": string,"credits_charged": number,"credits_refunded": number,"credits_reserved": number,"deadline": string | null,"error_code": string | null,"error_message": string | null,"eta_seconds": number | null,"id": string,"idempotency_key": string | null,"inputs": NonNullable<Json>,"outputs": NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress": number,"progress_revision": number,"remaining_steps": number,"request_fingerprint": string | null,"started_at": string | null,"status": Database["public"]['Enums']["generation_status"],"step": string | null,"updated_at": string,"user_id": string,"visibility": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "batch_id"?: string | null,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved": number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id": string,"visibility"?: string
+                    "batch_id"?: string | null,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved": number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"eta_seconds"?: number | null,"id"?: string,"idempotency_key"?: string | null,"inputs": NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline": Database["public"]['Enums']["pipeline_kind"],"price_plan": NonNullable<Json>,"progress"?: number,"progress_revision"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id": string,"visibility"?: string
                   }
                   Update: {
-                    "batch_id"?: string | null,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved"?: number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"price_plan"?: NonNullable<Json>,"progress"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id"?: string,"visibility"?: string
+                    "batch_id"?: string | null,"billing_round"?: number,"completed_at"?: string | null,"created_at"?: string,"credits_charged"?: number,"credits_refunded"?: number,"credits_reserved"?: number,"deadline"?: string | null,"error_code"?: string | null,"error_message"?: string | null,"eta_seconds"?: number | null,"id"?: string,"idempotency_key"?: string | null,"inputs"?: NonNullable<Json>,"outputs"?: NonNullable<Json>,"pipeline"?: Database["public"]['Enums']["pipeline_kind"],"price_plan"?: NonNullable<Json>,"progress"?: number,"progress_revision"?: number,"remaining_steps"?: number,"request_fingerprint"?: string | null,"started_at"?: string | null,"status"?: Database["public"]['Enums']["generation_status"],"step"?: string | null,"updated_at"?: string,"user_id"?: string,"visibility"?: string
                   }
                   Relationships: [
                     {

@@ -7,11 +7,15 @@ export const EXAMPLES: Record<string, unknown> = {
   },
   "post /generations": {
     "generation": {
-      "id": "618832e2-e246-49ee-bd3a-18c5607b9101",
+      "id": "0e162f4f-29b5-466b-bea8-51505b7ba1f5",
       "pipeline": "cinematic",
       "status": "processing",
       "step": "script",
       "progress": 0,
+      "progress_revision": 2,
+      "phase": "script",
+      "phase_label": "Writing the script",
+      "eta_seconds": null,
       "queue_position": null,
       "inputs": {
         "idea": "a paper boat on a pond",
@@ -29,18 +33,22 @@ export const EXAMPLES: Record<string, unknown> = {
         "refunded": 0
       },
       "visibility": "private",
-      "created_at": "2026-12-07T02:29:37.423Z",
-      "updated_at": "2026-12-07T02:29:37.419Z",
+      "created_at": "2026-12-07T03:35:55.273Z",
+      "updated_at": "2026-12-07T03:35:55.267Z",
       "completed_at": null
     }
   },
   "get /generations/{id}": {
     "generation": {
-      "id": "618832e2-e246-49ee-bd3a-18c5607b9101",
+      "id": "0e162f4f-29b5-466b-bea8-51505b7ba1f5",
       "pipeline": "cinematic",
       "status": "processing",
       "step": "script",
       "progress": 0,
+      "progress_revision": 2,
+      "phase": "script",
+      "phase_label": "Writing the script",
+      "eta_seconds": null,
       "queue_position": null,
       "inputs": {
         "idea": "a paper boat on a pond",
@@ -58,8 +66,8 @@ export const EXAMPLES: Record<string, unknown> = {
         "refunded": 0
       },
       "visibility": "private",
-      "created_at": "2026-12-07T02:29:37.423Z",
-      "updated_at": "2026-12-07T02:29:37.419Z",
+      "created_at": "2026-12-07T03:35:55.273Z",
+      "updated_at": "2026-12-07T03:35:55.267Z",
       "completed_at": null,
       "tasks": [
         {
@@ -81,7 +89,7 @@ export const EXAMPLES: Record<string, unknown> = {
         "attempt": 0,
         "progress": 0,
         "message": null,
-        "created_at": "2026-12-07T02:29:37.419Z"
+        "created_at": "2026-12-07T03:35:55.267Z"
       },
       {
         "status": "processing",
@@ -90,7 +98,7 @@ export const EXAMPLES: Record<string, unknown> = {
         "attempt": 0,
         "progress": 0,
         "message": null,
-        "created_at": "2026-12-07T02:29:37.419Z"
+        "created_at": "2026-12-07T03:35:55.267Z"
       },
       {
         "status": "queued",
@@ -99,18 +107,22 @@ export const EXAMPLES: Record<string, unknown> = {
         "attempt": 0,
         "progress": 0,
         "message": null,
-        "created_at": "2026-12-07T02:29:37.419Z"
+        "created_at": "2026-12-07T03:35:55.267Z"
       }
     ]
   },
   "get /generations": {
     "generations": [
       {
-        "id": "618832e2-e246-49ee-bd3a-18c5607b9101",
+        "id": "0e162f4f-29b5-466b-bea8-51505b7ba1f5",
         "pipeline": "cinematic",
         "status": "processing",
         "step": "script",
         "progress": 0,
+        "progress_revision": 2,
+        "phase": "script",
+        "phase_label": "Writing the script",
+        "eta_seconds": null,
         "queue_position": null,
         "inputs": {
           "idea": "a paper boat on a pond",
@@ -123,20 +135,20 @@ export const EXAMPLES: Record<string, unknown> = {
         "merged_image_url": null,
         "error": null,
         "credits": {
-          "reserved": 185,
-          "charged": 0,
+          "reserved": 180,
+          "charged": 5,
           "refunded": 0
         },
         "visibility": "private",
-        "created_at": "2026-12-07T02:29:37.423Z",
-        "updated_at": "2026-12-07T02:29:37.419Z",
+        "created_at": "2026-12-07T03:35:55.273Z",
+        "updated_at": "2026-12-07T03:35:55.335Z",
         "completed_at": null
       }
     ],
     "next_cursor": null
   },
   "get /generation/status/{id}": {
-    "uuid": "618832e2-e246-49ee-bd3a-18c5607b9101",
+    "uuid": "0e162f4f-29b5-466b-bea8-51505b7ba1f5",
     "status": "processing",
     "state": "processing",
     "progress": 0,
@@ -146,11 +158,15 @@ export const EXAMPLES: Record<string, unknown> = {
   },
   "post /generations/{id}/cancel": {
     "generation": {
-      "id": "618832e2-e246-49ee-bd3a-18c5607b9101",
+      "id": "0e162f4f-29b5-466b-bea8-51505b7ba1f5",
       "pipeline": "cinematic",
       "status": "canceled",
       "step": "base_image",
       "progress": 5,
+      "progress_revision": 5,
+      "phase": "canceled",
+      "phase_label": "Canceled",
+      "eta_seconds": 0,
       "queue_position": null,
       "inputs": {
         "idea": "a paper boat on a pond",
@@ -173,8 +189,8 @@ export const EXAMPLES: Record<string, unknown> = {
         "refunded": 0
       },
       "visibility": "private",
-      "created_at": "2026-12-07T02:29:37.423Z",
-      "updated_at": "2026-12-07T02:29:37.621Z",
+      "created_at": "2026-12-07T03:35:55.273Z",
+      "updated_at": "2026-12-07T03:35:55.384Z",
       "completed_at": null
     }
   },
@@ -183,34 +199,34 @@ export const EXAMPLES: Record<string, unknown> = {
     "reserved": 0,
     "ledger": [
       {
-        "id": "136",
+        "id": "6",
         "kind": "release",
         "amount": 180,
-        "generation_id": "618832e2-e246-49ee-bd3a-18c5607b9101",
+        "generation_id": "0e162f4f-29b5-466b-bea8-51505b7ba1f5",
         "step": null,
         "task_index": null,
         "reason": null,
-        "created_at": "2026-12-07T02:29:37.621Z"
+        "created_at": "2026-12-07T03:35:55.384Z"
       },
       {
-        "id": "135",
+        "id": "5",
         "kind": "capture",
         "amount": 5,
-        "generation_id": "618832e2-e246-49ee-bd3a-18c5607b9101",
+        "generation_id": "0e162f4f-29b5-466b-bea8-51505b7ba1f5",
         "step": "script",
         "task_index": 0,
         "reason": null,
-        "created_at": "2026-12-07T02:29:37.469Z"
+        "created_at": "2026-12-07T03:35:55.335Z"
       }
     ],
-    "next_cursor": "MTM1"
+    "next_cursor": "NQ"
   },
   "post /video/quote": {
     "estimatedCredits": 160,
     "explain": "1080p 5 s segment 150 MC + merge 10 MC = 160 MC"
   },
   "post /video/generate": {
-    "taskId": "357b656b-f99a-45b0-82a2-acec6d9c6ff8",
+    "taskId": "5df951fb-d429-4064-addd-cb9c45b3630f",
     "projectName": "example",
     "status": "processing",
     "estimatedTime": 135,
@@ -222,20 +238,23 @@ export const EXAMPLES: Record<string, unknown> = {
       }
     ],
     "credits": 160,
-    "createdAt": "2026-12-07T02:29:37.949Z"
+    "createdAt": "2026-12-07T03:35:55.473Z"
   },
   "get /task/{id}": {
-    "taskId": "357b656b-f99a-45b0-82a2-acec6d9c6ff8",
+    "taskId": "5df951fb-d429-4064-addd-cb9c45b3630f",
     "projectName": "example",
     "status": "processing",
     "progress": 0,
     "currentPhase": "generating_segments",
+    "phaseLabel": "Generating the scenes",
+    "estimatedTimeLeft": null,
+    "progressRevision": 3,
     "segments": [
       {
         "id": "scene1",
-        "status": "processing",
+        "status": "queued",
         "progress": 0,
-        "attempt": 1,
+        "attempt": 0,
         "videoUrl": null,
         "duration": null,
         "error": null
@@ -252,66 +271,59 @@ export const EXAMPLES: Record<string, unknown> = {
     },
     "logs": [
       {
-        "timestamp": "2026-12-07T02:29:37.919Z",
+        "timestamp": "2026-12-07T03:35:55.467Z",
         "level": "info",
         "message": "Task queued"
       },
       {
-        "timestamp": "2026-12-07T02:29:37.919Z",
+        "timestamp": "2026-12-07T03:35:55.467Z",
         "level": "info",
         "message": "Task processing"
       },
       {
-        "timestamp": "2026-12-07T02:29:37.919Z",
+        "timestamp": "2026-12-07T03:35:55.467Z",
         "level": "info",
         "message": "Merge queued"
       },
       {
-        "timestamp": "2026-12-07T02:29:37.919Z",
+        "timestamp": "2026-12-07T03:35:55.467Z",
         "level": "info",
         "message": "Scene scene1 queued"
       },
       {
-        "timestamp": "2026-12-07T02:29:38.153Z",
+        "timestamp": "2026-12-07T03:35:55.504Z",
         "level": "info",
         "message": "Merge started"
-      },
-      {
-        "timestamp": "2026-12-07T02:29:38.181Z",
-        "level": "info",
-        "message": "Scene scene1 started"
-      },
-      {
-        "timestamp": "2026-12-07T02:29:38.294Z",
-        "level": "info",
-        "message": "Scene scene1 generating at Jimeng"
       }
     ],
     "metrics": {
       "polls": 0,
       "phases": {},
       "credits": {
-        "charged": 150,
+        "charged": 0,
         "refunded": 0,
         "reserved": 160
       },
       "retries": 0,
       "cacheHits": 0,
-      "totalSeconds": 0.3,
-      "providerCalls": 1,
+      "totalSeconds": 0.06,
+      "providerCalls": 0,
       "queuedSeconds": 0
     },
     "batchId": null,
-    "createdAt": "2026-12-07T02:29:37.949Z",
-    "updatedAt": "2026-12-07T02:29:37.919Z",
+    "createdAt": "2026-12-07T03:35:55.473Z",
+    "updatedAt": "2026-12-07T03:35:55.467Z",
     "completedAt": null
   },
   "delete /task/{id}": {
-    "taskId": "357b656b-f99a-45b0-82a2-acec6d9c6ff8",
+    "taskId": "5df951fb-d429-4064-addd-cb9c45b3630f",
     "projectName": "example",
     "status": "canceled",
-    "progress": 13,
+    "progress": 0,
     "currentPhase": "canceled",
+    "phaseLabel": "Canceled",
+    "estimatedTimeLeft": 0,
+    "progressRevision": 4,
     "segments": [
       {
         "id": "scene1",
@@ -334,52 +346,47 @@ export const EXAMPLES: Record<string, unknown> = {
     },
     "logs": [
       {
-        "timestamp": "2026-12-07T02:29:37.919Z",
+        "timestamp": "2026-12-07T03:35:55.467Z",
         "level": "info",
         "message": "Task queued"
       },
       {
-        "timestamp": "2026-12-07T02:29:37.919Z",
+        "timestamp": "2026-12-07T03:35:55.467Z",
         "level": "info",
         "message": "Task processing"
       },
       {
-        "timestamp": "2026-12-07T02:29:37.919Z",
+        "timestamp": "2026-12-07T03:35:55.467Z",
         "level": "info",
         "message": "Merge queued"
       },
       {
-        "timestamp": "2026-12-07T02:29:37.919Z",
+        "timestamp": "2026-12-07T03:35:55.467Z",
         "level": "info",
         "message": "Scene scene1 queued"
       },
       {
-        "timestamp": "2026-12-07T02:29:38.153Z",
+        "timestamp": "2026-12-07T03:35:55.504Z",
         "level": "info",
         "message": "Merge started"
       },
       {
-        "timestamp": "2026-12-07T02:29:38.181Z",
+        "timestamp": "2026-12-07T03:35:55.511Z",
         "level": "info",
         "message": "Scene scene1 started"
       },
       {
-        "timestamp": "2026-12-07T02:29:38.294Z",
-        "level": "info",
-        "message": "Scene scene1 generating at Jimeng"
-      },
-      {
-        "timestamp": "2026-12-07T02:29:38.585Z",
+        "timestamp": "2026-12-07T03:35:55.574Z",
         "level": "info",
         "message": "Merge canceled: Canceled by the user"
       },
       {
-        "timestamp": "2026-12-07T02:29:38.585Z",
+        "timestamp": "2026-12-07T03:35:55.574Z",
         "level": "info",
         "message": "Scene scene1 canceled: Canceled by the user"
       },
       {
-        "timestamp": "2026-12-07T02:29:38.585Z",
+        "timestamp": "2026-12-07T03:35:55.574Z",
         "level": "info",
         "message": "Task canceled: Canceled by the user"
       }
@@ -394,13 +401,13 @@ export const EXAMPLES: Record<string, unknown> = {
       },
       "retries": 0,
       "cacheHits": 0,
-      "totalSeconds": 0.87,
+      "totalSeconds": 0.13,
       "providerCalls": 1,
       "queuedSeconds": 0
     },
     "batchId": null,
-    "createdAt": "2026-12-07T02:29:37.949Z",
-    "updatedAt": "2026-12-07T02:29:38.585Z",
+    "createdAt": "2026-12-07T03:35:55.473Z",
+    "updatedAt": "2026-12-07T03:35:55.574Z",
     "completedAt": null
   },
   "error": {
@@ -408,8 +415,8 @@ export const EXAMPLES: Record<string, unknown> = {
       "code": "NOT_FOUND",
       "message": "Generation not found",
       "details": null,
-      "requestId": "6bcd4efb-80b8-4176-80e5-269a89c28f36",
-      "timestamp": "2026-12-07T02:29:38.973Z"
+      "requestId": "6b8c50e5-0d05-4cbc-805a-d48cd0dee7b8",
+      "timestamp": "2026-12-07T03:35:55.628Z"
     }
   }
 };
