@@ -67,6 +67,10 @@ export async function resetSims(patch: Record<string, unknown> = {}) {
   await resetSimulators(env.NOVITA_SIM_URL, {
     latency_ms: { gemini: 0, seedream: 0, merge_face: 0, kling: 300, kie: 300 }, limits_scale: 1000, webhook_retry_delay_ms: 200, ...patch,
   });
+  // The engine's view of the providers starts afresh with them: an earlier test's burst (run
+  // with capacity_scale raised) must not leave a full window that holds this test's tasks back
+  // for up to a minute (the SDK test timed out after the engine test this way).
+  await sql`update engine.provider_capacity set recent = '{}', paused_until = null, backoff_seconds = 0, failures = 0, circuit_open_until = null`;
 }
 
 export async function simStats(): Promise<{ stats: Record<string, number>; duplicate_submissions: number }> {
