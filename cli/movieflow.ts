@@ -242,8 +242,9 @@ async function generate(args: string[]) {
   let last = "";
   const task = await follow(api, created.taskId, async (p) => {
     const scenes = Object.entries(p.segments ?? {});
+    const left = p.etaSeconds ? `  (about ${p.etaSeconds} s left)` : "";
     const line = `  ${pad(p.phase ?? p.status, 20)} ${bar(p.progress)} ${String(p.progress).padStart(3)}%  ` +
-      scenes.map(([id, pct]) => `${id} ${pct >= 100 ? "done" : `${pct}%`}`).join("  ");
+      scenes.map(([id, pct]) => `${id} ${pct >= 100 ? "done" : `${pct}%`}`).join("  ") + left;
     if (line !== last) console.log((last = line));
     if (!values.preview || !scenes.some(([id, pct]) => pct >= 100 && !previewed.has(id))) return;
     const t = (await call<Task>(api, "GET", `task/${created.taskId}`)).json;

@@ -9,6 +9,12 @@ import { MovieFlowClient } from "../packages/client/src/index";
 
 const seen: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
 let reads = 0;
+/** Reads of task t2 as a loaded server can answer them: the second was computed before the first. */
+const outOfOrder = [
+  { progressRevision: 7, progress: 60, status: "processing", phaseLabel: "Generating the scenes", estimatedTimeLeft: 40 },
+  { progressRevision: 6, progress: 50, status: "processing", phaseLabel: "Generating the scenes", estimatedTimeLeft: 50 },
+  { progressRevision: 9, progress: 100, status: "completed", phaseLabel: "Ready", estimatedTimeLeft: 0 },
+];
 const server = createServer((req, res) => {
   let body = "";
   req.on("data", (c) => (body += c));
@@ -17,6 +23,11 @@ const server = createServer((req, res) => {
     const answer = (status: number, json: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
     if (req.url === "/functions/v1/video/generate") return answer(201, { taskId: "t1", status: "queued" });
     if (req.url === "/functions/v1/generations/t1") return answer(200, { generation: { id: "t1", pipeline: "movie" } });
+    if (req.url === "/functions/v1/generations/t2") return answer(200, { generation: { id: "t2", pipeline: "movie" } });
+    if (req.url === "/functions/v1/task/t2") {
+      const view = outOfOrder.shift() ?? outOfOrder.at(-1);
+      return answer(200, { taskId: "t2", currentPhase: "generating_segments", segments: [], videoUrl: null, duration: null, error: null, ...view });
+    }
     if (req.url === "/functions/v1/task/t1") {
       const done = ++reads >= 3;
       return answer(200, {
@@ -47,4 +58,11 @@ it("runs the document's example with an API key: Bearer <key> on every call, pla
   expect(JSON.parse(seen[0].body)).toEqual({ projectName: "my-video", template: "tang-monk", variables: { hobby: "下棋" }, config: { platform: "douyin" } });
   expect(seen.length).toBeGreaterThanOrEqual(3);
   expect(seen.every((r) => r.headers.authorization === "Bearer rf_live_example")).toBe(true);
+});
+
+it("never reports a view older than one it reported (progress never moves backwards), with the phase's words and the time left", async () => {
+  const client = new MovieFlowClient({ url, anonKey: "anon", apiKey: "rf_live_example", pollIntervalMs: 10 });
+  const seenViews: [number, string | null | undefined, number | null | undefined][] = [];
+  await client.wait("t2", { onProgress: (p) => void seenViews.push([p.overall, p.phaseLabel, p.etaSeconds]) });
+  expect(seenViews).toEqual([[60, "Generating the scenes", 40], [100, "Ready", 0]]);
 });

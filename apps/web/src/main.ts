@@ -105,8 +105,13 @@ function follow(run: Run) {
   stopFollowing = client.onProgress(run.id, (p) => act(() => render(p)));
 }
 
+/** Seconds left, as people say it: "40 s", "3 min". */
+const timeLeft = (seconds: number) => (seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
+
 async function render(p: Progress) {
-  $("run-status").textContent = `${p.status}${p.phase ? ` · ${p.phase}` : ""} · ${p.progress}%`;
+  const phase = p.phaseLabel ?? p.phase;
+  const left = p.etaSeconds ? ` · about ${timeLeft(p.etaSeconds)} left` : "";
+  $("run-status").textContent = `${p.status}${phase ? ` · ${phase}` : ""} · ${p.progress}%${left}`;
   $<HTMLProgressElement>("run-progress").value = p.progress;
   $("run").dataset.status = p.status;
   const ended = ["completed", "failed", "canceled"].includes(p.status);

@@ -57,6 +57,9 @@ export type Generation = {
   queue_position: number | null; inputs: Record<string, unknown>; script: unknown; video_url: string | null;
   base_image_url: string | null; merged_image_url: string | null; error: { code: string; message: string } | null;
   credits: Credits; created_at: string; updated_at: string; completed_at: string | null;
+  /** Progress as every channel shows it: a phase, its label, seconds left (estimated), and a
+   * revision that orders views of the run. */
+  phase?: string; phase_label?: string; eta_seconds?: number | null; progress_revision?: number;
 };
 export type CinematicInput = { idea: string; duration?: 5 | 10; aspect_ratio?: "9:16" | "16:9" | "1:1"; selfie_path?: string; visibility?: "public" | "private" };
 export type ModelDirectInput = { prompt: string; model_id: string; [setting: string]: unknown };
@@ -64,7 +67,7 @@ export type MovieSegment = { id: string; status: string; progress: number; video
 export type MovieTaskState = {
   taskId: string; status: string; progress: number; currentPhase: string; segments: MovieSegment[];
   videoUrl: string | null; posterUrl?: string | null; duration: number | null; error: { code: string; message: string } | null;
-  metrics?: Record<string, unknown>;
+  metrics?: Record<string, unknown>; phaseLabel?: string | null; estimatedTimeLeft?: number | null; progressRevision?: number | null;
 };
 /** What onProgress reports: the run's state, and per scene for movies. */
 export type Progress = {
@@ -73,6 +76,12 @@ export type Progress = {
   source: "realtime" | "poll";
   /** The MovieFlow document's name for `progress`. */
   overall: number;
+  /** The phase in words ("Animating the video"), and the seconds left (estimated; null while unknown). */
+  phaseLabel?: string | null;
+  etaSeconds?: number | null;
+  /** Orders views of the run: a view older than one already reported is dropped, so progress
+   * never moves backwards (a read answered before a broadcast arrives after it). */
+  revision?: number | null;
 };
 
 type Listener = (event: string, payload: any) => void;
@@ -231,8 +240,13 @@ export class ReelforgeClient {
   onProgress(id: string, listener: (p: Progress) => void): () => void {
     let stopped = false;
     let last = "";
+    let newest = -1;
     let movieStatus = "queued";
     const report = (p: Omit<Progress, "overall">) => {
+      if (typeof p.revision === "number") {
+        if (p.revision < newest) return;
+        newest = p.revision;
+      }
       if (this.pipelines.get(id) === "movie") movieStatus = p.status;
       const key = `${p.status}|${p.progress}|${p.phase}|${JSON.stringify(p.segments ?? {})}`;
       if (!stopped && key !== last) {
@@ -280,7 +294,11 @@ export class ReelforgeClient {
       // A movie's broadcasts carry its state (status_change, then progress per scene): no read.
       if (this.pipelines.get(id) === "movie" && (event === "status_change" || event === "progress")) {
         if (event === "status_change") movieStatus = payload.newStatus;
-        else report({ id, status: movieStatus, progress: payload.data.overall, phase: payload.data.phase, segments: payload.data.segments, message: payload.data.message, source: "realtime" });
+        else {
+          const d = payload.data;
+          report({ id, status: movieStatus, progress: d.overall, phase: d.phase, segments: d.segments, message: d.message, phaseLabel: d.phaseLabel,
+                   etaSeconds: d.etaSeconds, revision: d.revision, source: "realtime" });
+        }
         return;
       }
       void read("realtime"); // the broadcast says something changed: the read says what, in one vocabulary
@@ -331,10 +349,10 @@ export class ReelforgeClient {
     if (this.pipelines.get(id) === "movie") {
       const t = await this.movies.get(id);
       const segments = Object.fromEntries(t.segments.map((s) => [s.id, s.progress]));
-      return { id, status: t.status, progress: t.progress, phase: t.currentPhase, segments };
+      return { id, status: t.status, progress: t.progress, phase: t.currentPhase, segments, phaseLabel: t.phaseLabel, etaSeconds: t.estimatedTimeLeft, revision: t.progressRevision };
     }
     const g = await this.generations.get(id);
-    return { id, status: g.status, progress: g.progress, phase: g.step };
+    return { id, status: g.status, progress: g.progress, phase: g.phase ?? g.step, phaseLabel: g.phase_label, etaSeconds: g.eta_seconds, revision: g.progress_revision };
   }
 
   /** One channel per client on the owner's private topic, shared by every listener. With an
