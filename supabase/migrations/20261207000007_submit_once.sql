@@ -6,7 +6,7 @@
 -- - its provider task id is known (a callback named it while the claim was alive): it waits
 --   on that task, polled as usual;
 -- - the provider calls back with the task's token (Novita, kie): it waits, and the first
---   callback names the provider task (adopt_provider_task), which is then fetched and
+--   callback names the provider task (webhook_task), which is then fetched and
 --   checked like any other; if no callback comes within submission_adopt_window (a
 --   provider calls back when its task ends, so the window outlasts its longest task), it
 --   fails and is refunded;
@@ -39,18 +39,27 @@ language sql security definer set search_path = '' as $$
   returning true
 $$;
 
--- A callback names the provider task of a submission whose answer we may not have seen
--- (the token in the callback URL is the task's secret). True when this callback adopted it.
-create function engine.adopt_provider_task(p_webhook_token text, p_provider text, p_provider_task_id text)
-returns boolean
-language sql security definer set search_path = '' as $$
-  update engine.tasks
+-- The waiting task behind a webhook token, if a re-check is allowed now (throttled), in one
+-- round trip with the adoption: a callback that names the provider task of a submission whose
+-- answer we may not have seen (the token in the callback URL is the task's secret) records it
+-- first. An adopted task that still runs under its dead lease is answered nothing here: the
+-- reconcile makes it wait on that provider task.
+drop function engine.webhook_task(text);
+create function engine.webhook_task(p_webhook_token text, p_provider text, p_provider_task_id text)
+returns table (task_id bigint, provider text, provider_task_id text)
+language plpgsql security definer set search_path = '' as $$
+begin
+  update engine.tasks t
   set provider = p_provider, provider_task_id = p_provider_task_id,
-      next_poll_at = case when status = 'waiting' then now() end
-  where webhook_token = p_webhook_token and submit_provider = p_provider and provider_task_id is null
-    and submit_lease is not null and status in ('running', 'waiting')
-  returning true
-$$;
+      next_poll_at = case when t.status = 'waiting' then now() else t.next_poll_at end
+  where t.webhook_token = p_webhook_token and t.submit_provider = p_provider and t.provider_task_id is null
+    and t.submit_lease is not null and t.status in ('running', 'waiting');
+  return query
+  update engine.tasks t set checked_at = now()
+  where t.webhook_token = p_webhook_token and t.status = 'waiting'
+    and (t.checked_at is null or t.checked_at < now() - (engine.settings()).webhook_recheck_interval)
+  returning t.id, t.provider, t.provider_task_id;
+end $$;
 
 create or replace function engine.reconcile() returns jsonb
 language plpgsql security definer set search_path = '' as $$

@@ -280,9 +280,6 @@ isOneToOne: false
             "admit":
 { Args: { "p_user_id": string }; Returns: undefined
                            },
-"adopt_provider_task":
-{ Args: { "p_provider": string,"p_provider_task_id": string,"p_webhook_token": string }; Returns: boolean
-                           },
 "api_key_owner":
 { Args: { "p_secret_hash": string }; Returns: Record<string, unknown>
                            },
@@ -487,7 +484,7 @@ isOneToOne: false
 { Args: Record<PropertyKey, never>; Returns: number
                            },
 "webhook_task":
-{ Args: { "p_webhook_token": string }; Returns: {
+{ Args: { "p_provider": string,"p_provider_task_id": string,"p_webhook_token": string }; Returns: {
               "provider": string,"provider_task_id": string,"task_id": number
             }[]
                            }

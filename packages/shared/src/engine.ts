@@ -46,11 +46,6 @@ export async function beginSubmission(t: Task, provider: string) {
   if (!r.ok) throw new Error(`task ${t.task_id} is no longer held by this claim: not submitting to ${provider}`);
 }
 
-/** A callback names the provider task of a submission whose answer we may not have seen. */
-export async function adoptProviderTask(token: string, provider: string, providerTaskId: string) {
-  await db()`select engine.adopt_provider_task(${token}, ${provider}, ${providerTaskId})`;
-}
-
 export async function awaitProvider(t: Task, provider: string, providerTaskId: string): Promise<boolean> {
   const [r] = await db()`select engine.await_provider(${t.task_id}, ${t.lease_token}, ${provider}, ${providerTaskId}) as ok`;
   return r.ok;
@@ -88,9 +83,11 @@ export async function waitingTask(taskId: string): Promise<ProviderTask | null> 
   return row ?? null;
 }
 
-/** The waiting task behind a webhook token, if a re-check is allowed now (throttled). */
-export async function webhookTask(token: string): Promise<ProviderTask | null> {
-  const [row] = await db()<ProviderTask[]>`select * from engine.webhook_task(${token})`;
+/** The waiting task behind a webhook token, if a re-check is allowed now (throttled). The
+ * callback names its provider task: a submission whose answer died with its worker is known
+ * from here on (it is never sent again). */
+export async function webhookTask(token: string, provider: string, providerTaskId: string): Promise<ProviderTask | null> {
+  const [row] = await db()<ProviderTask[]>`select * from engine.webhook_task(${token}, ${provider}, ${providerTaskId})`;
   return row ?? null;
 }
 

@@ -4,7 +4,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { config } from "../config.ts";
-import { adoptProviderTask, webhookTask } from "../engine.ts";
+import { webhookTask } from "../engine.ts";
 import { AppError } from "../errors.ts";
 import { type Env, functionApp, parseBody, requireServiceRole } from "../http.ts";
 import { constantTimeEqual } from "../jwt.ts";
@@ -34,9 +34,7 @@ function tokenOf(c: Context): string {
 /** Re-checks the task waiting on this provider task (at most once per few seconds however
  * many webhooks arrive); late, duplicate or unknown deliveries are acknowledged and change nothing. */
 async function wake(token: string, provider: string, taskId: string) {
-  // A submission whose answer died with its worker is known from here on (it is never sent again).
-  await adoptProviderTask(token, provider, taskId);
-  const t = await webhookTask(token);
+  const t = await webhookTask(token, provider, taskId);
   if (!t || t.provider !== provider || t.provider_task_id !== taskId) return { ignored: "no waiting task, or checked just now" };
   const work = checkProviderTask(t);
   if (!inBackground(work)) await work;
