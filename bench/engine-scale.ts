@@ -14,9 +14,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Median milliseconds of `statement` in a transaction that is rolled back. */
-async function timed(sql: postgres.Sql, statement: string): Promise<number> {
+async function timed(sql: postgres.Sql, statement: string, reps = REPS): Promise<number> {
   const ms: number[] = [];
-  for (let i = 0; i < REPS; i++) {
+  for (let i = 0; i < reps; i++) {
     await sql.begin(async (tx) => {
       const t = performance.now();
       await tx.unsafe(statement);
@@ -87,7 +87,7 @@ export async function benchEngineScale(sql: postgres.Sql, env: Record<string, st
     const inflight100k = await timed(sql, claim);
     await clear(sql);
     await seedWaits(sql, users[0], 33_000);
-    const estimate33k = await timed(sql, "select engine.estimate_waits()");
+    const estimate33k = await timed(sql, "select engine.estimate_waits()", 3);
     return { claim_ms: { inflight_0: inflight0, inflight_100k: inflight100k }, estimate_waits_ms_33k: estimate33k };
   } finally {
     await clear(sql);
