@@ -62,8 +62,9 @@ await resetSimulators(env.NOVITA_SIM_URL, {
     retry_after_header: 0.5, array_errors: 0.5, thinking_tokens: 3000 },
 });
 // A submission whose answer died with the functions process waits this long for the
-// provider's callback to name its task: simulated Kling ends in seconds, real Kling in minutes.
-await sql`update engine.settings set capacity_scale = ${LIMITS_SCALE}, submission_adopt_window = '60 seconds'`;
+// provider's callback to name its task: simulated Kling ends in seconds (its callbacks within
+// ~10 s, retries included), real Kling in minutes.
+await sql`update engine.settings set capacity_scale = ${LIMITS_SCALE}, submission_adopt_window = '20 seconds'`;
 setNetDropRate(STACK_DIR, 0.1);
 
 // --- users and generations ---------------------------------------------------------------
