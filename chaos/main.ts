@@ -44,6 +44,11 @@ async function api(token: string, method: string, path: string, body?: unknown) 
       });
       const text = await res.text();
       responses.push(text);
+      // A user's requests are rate-limited (selfie uploads count too): wait as a client would.
+      if (res.status === 429) {
+        await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get("retry-after") ?? 1)));
+        continue;
+      }
       return { status: res.status, body: JSON.parse(text) };
     } catch {
       await new Promise((r) => setTimeout(r, 500)); // the gateway is being restarted
