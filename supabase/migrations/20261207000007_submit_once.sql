@@ -83,18 +83,18 @@ begin
 
   -- A dead worker that had begun a paid submission: never sent again (see the top of this file).
   update engine.tasks t
-  set status = case when t.provider_task_id is not null or engine.provider_calls_back(t.submit_provider)
-                    then 'waiting' else 'failed' end::public.task_status,
+  set status = case when d.lost then 'failed' else 'waiting' end::public.task_status,
       provider = t.submit_provider, lease_token = null, lease_until = null, poll_count = 0, waiting_since = now(),
       next_poll_at = case when t.provider_task_id is not null then now() end,
-      error_code = case when t.provider_task_id is null and not engine.provider_calls_back(t.submit_provider)
-                        then 'TASK_FAILED' end,
-      error_message = case when t.provider_task_id is null and not engine.provider_calls_back(t.submit_provider)
+      error_code = case when d.lost then 'TASK_FAILED' end,
+      error_message = case when d.lost
         then format('Step %s was interrupted while submitting to %s; it was not sent again, and nothing is charged for it',
                     t.step, t.submit_provider) end
-  where t.id in (select id from engine.tasks where status = 'running' and lease_until < now()
-                   and submit_lease = lease_token
-                 for update skip locked);
+  -- lost: no provider task id, and no callback will name it.
+  from (select id, provider_task_id is null and not engine.provider_calls_back(submit_provider) as lost
+        from engine.tasks where status = 'running' and lease_until < now() and submit_lease = lease_token
+        for update skip locked) d
+  where t.id = d.id;
   get diagnostics interrupted = row_count;
 
   -- ... and one that no callback named in time: no task to wait on; refunded.
